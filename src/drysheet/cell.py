@@ -1,0 +1,139 @@
+"""Cells: the three architectures of the study plus the slurry reference (SYSTEM.md §4).
+
+A `Cell` is a validated description (loadable from YAML); its `cathode` and
+`separator` layers are derived from it through the processing routes.
+
+Pressure history (highest pressure each layer has seen):
+  powder-powder   separator 62 MPa, then cathode + separator at 437 MPa;
+  sheet-powder    sheet cathode pressed onto the pellet separator at 437 MPa;
+  slurry          slurry cathode pressed onto the pellet separator at 437 MPa;
+  sheet-sheet     sheets stacked without pressing: only the stack pressure.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from drysheet.errors import DrysheetInputError, explain_validation_error
+from drysheet.formulation import Formulation, get_formulation
+from drysheet.layer import Layer, make_layer
+from drysheet.processing import DrySheet, PowderPressing, SlurryCast
+
+Architecture = Literal["powder-powder", "sheet-powder", "sheet-sheet", "slurry"]
+STUDY_ARCHITECTURES: tuple[str, ...] = ("powder-powder", "sheet-powder", "sheet-sheet")
+ASSEMBLY_PRESSURE_MPa = 437.0  # SYSTEM.md §3 (powder route)
+SEPARATOR_PRESS_MPa = 62.0  # SYSTEM.md §3
+
+
+class Cell(BaseModel):
+    """One solid-state cell: cathode | separator | In/InLi anode.
+
+    Defaults are the study's (SYSTEM.md §4-5): 13.8 mg NCM85/cm2, ~1000 um
+    separator, 45 C, 81 MPa stack pressure, 0.5 wt% PTFE in sheets.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    formulation: Formulation
+    architecture: Architecture
+    name: str = ""
+    cam_loading_mg_cm2: float = Field(13.8, gt=0, le=100)
+    separator_thickness_um: float = Field(1000.0, gt=0, le=5000)
+    cathode_ptfe_wt_pct: float = Field(0.5, ge=0.1, le=5.0)
+    separator_ptfe_wt_pct: float = Field(0.5, ge=0.1, le=5.0)
+    calender_line_load_N_per_mm: float = Field(3.0, gt=0, le=100)
+    area_cm2: float = Field(math.pi * 0.45**2, gt=0, le=1000)  # 9 mm cathode disc
+    temperature_C: float = Field(45.0, ge=-40, le=120)
+    stack_pressure_MPa: float = Field(81.0, gt=0, le=1000)
+
+    @field_validator("formulation", mode="before")
+    @classmethod
+    def _preset_by_name(cls, v):
+        if isinstance(v, str):
+            try:
+                return get_formulation(v)
+            except DrysheetInputError as e:
+                raise ValueError(str(e).removeprefix("formulation: ")) from None
+        return v
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.formulation.name}/{self.architecture}"
+
+    @property
+    def temperature_K(self) -> float:
+        return self.temperature_C + 273.15
+
+    @property
+    def cathode(self) -> Layer:
+        if self.architecture in ("sheet-powder", "sheet-sheet"):
+            route = DrySheet(
+                ptfe_wt_pct=self.cathode_ptfe_wt_pct,
+                calender_line_load_N_per_mm=self.calender_line_load_N_per_mm,
+            )
+        elif self.architecture == "slurry":
+            route = SlurryCast()
+        else:
+            route = PowderPressing(pressure_MPa=ASSEMBLY_PRESSURE_MPa)
+        p_max = self.stack_pressure_MPa if self.architecture == "sheet-sheet" else (
+            max(ASSEMBLY_PRESSURE_MPa, self.stack_pressure_MPa))
+        return make_layer(
+            "cathode", self.formulation, route,
+            max_pressure_MPa=p_max, cam_loading_mg_cm2=self.cam_loading_mg_cm2,
+        )
+
+    @property
+    def separator(self) -> Layer:
+        if self.architecture == "sheet-sheet":
+            route = DrySheet(
+                ptfe_wt_pct=self.separator_ptfe_wt_pct,
+                calender_line_load_N_per_mm=self.calender_line_load_N_per_mm,
+            )
+            p_max = self.stack_pressure_MPa
+        else:
+            route = PowderPressing(pressure_MPa=SEPARATOR_PRESS_MPa)
+            p_max = max(ASSEMBLY_PRESSURE_MPa, self.stack_pressure_MPa)
+        return make_layer(
+            "separator", get_formulation("separator"), route,
+            max_pressure_MPa=p_max, thickness_um=self.separator_thickness_um,
+        )
+
+    @property
+    def cam_mass_g(self) -> float:
+        return self.cam_loading_mg_cm2 * self.area_cm2 * 1e-3
+
+
+def study_cell(formulation: str, architecture: str, **overrides) -> Cell:
+    """One of the study's cells by formulation and architecture names."""
+    return make_cell({"formulation": formulation, "architecture": architecture, **overrides})
+
+
+def make_cell(data: dict, where: str = "cell") -> Cell:
+    """Validate a mapping into a Cell, raising DrysheetInputError on bad input."""
+    try:
+        return Cell.model_validate(data)
+    except ValidationError as err:
+        raise explain_validation_error(err, where) from None
+
+
+def load_cell(path: str | Path) -> Cell:
+    """Load a Cell from a YAML file (see docs/cell.md for the fields)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise DrysheetInputError(f"{path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise DrysheetInputError(f"{path}: not readable as YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise DrysheetInputError(f"{path}: expected a mapping of cell fields, got {type(data).__name__}")
+    return make_cell(data, where=str(path))
+
+
+# Keep the route classes importable from here for users building cells by hand.
+__all__ = ["Cell", "DrySheet", "PowderPressing", "SlurryCast", "load_cell", "make_cell", "study_cell"]
