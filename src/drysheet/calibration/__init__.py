@@ -1,0 +1,1 @@
+"""Calibration: re-runnable fits that produce drysheet's calibrated constants."""

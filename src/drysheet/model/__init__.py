@@ -1,0 +1,1 @@
+"""The solid-state half-cell model (PyBaMM) and its parameters."""

@@ -1,0 +1,1 @@
+"""The reference study: its experiments, observables, figures and report."""

@@ -1,0 +1,103 @@
+"""Bounded multi-start least squares with Jacobian-based uncertainties.
+
+A thin layer over `scipy.optimize.least_squares` (trust-region reflective):
+parameters may be fitted in log space, several starts are drawn from a Latin
+hypercube (`scipy.stats.qmc`), the best is kept, and the covariance
+s^2 (J^T J)^-1 (s^2 = residual variance, or 1 for zero degrees of freedom)
+gives 1-sigma uncertainties, mapped back from log space by the delta method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+from scipy.stats import qmc
+
+
+@dataclass(frozen=True)
+class FitParameter:
+    """One fitted parameter with bounds; ``log`` fits log10 of the value."""
+
+    name: str
+    lower: float
+    upper: float
+    log: bool = False
+    unit: str = ""
+    meaning: str = ""
+
+    def to_internal(self, value: float) -> float:
+        return float(np.log10(value)) if self.log else float(value)
+
+    def to_value(self, internal: float) -> float:
+        return float(10.0**internal) if self.log else float(internal)
+
+    @property
+    def internal_bounds(self) -> tuple[float, float]:
+        return self.to_internal(self.lower), self.to_internal(self.upper)
+
+
+@dataclass
+class FitResult:
+    """Best-fit values, 1-sigma uncertainties, residuals and cost."""
+
+    parameters: list[FitParameter]
+    values: dict[str, float]
+    std: dict[str, float]
+    residuals: np.ndarray
+    cost: float
+    n_starts: int
+    success: bool
+    message: str
+
+
+def fit(
+    residual_fn: Callable[[dict[str, float]], np.ndarray],
+    parameters: Sequence[FitParameter],
+    *,
+    n_starts: int = 8,
+    seed: int = 0,
+    initial: dict[str, float] | None = None,
+    max_nfev: int | None = None,
+) -> FitResult:
+    """Minimise ||residual_fn(values)||^2 over the bounded parameters."""
+    params = list(parameters)
+    lo = np.array([p.internal_bounds[0] for p in params])
+    hi = np.array([p.internal_bounds[1] for p in params])
+
+    def unpack(z: np.ndarray) -> dict[str, float]:
+        return {p.name: p.to_value(zi) for p, zi in zip(params, z, strict=True)}
+
+    def fun(z: np.ndarray) -> np.ndarray:
+        return np.asarray(residual_fn(unpack(z)), dtype=float)
+
+    starts = qmc.scale(qmc.LatinHypercube(d=len(params), seed=seed).random(n_starts), lo, hi)
+    if initial is not None:
+        z0 = np.array([p.to_internal(initial[p.name]) for p in params])
+        starts = np.vstack([np.clip(z0, lo, hi), starts])
+    best = None
+    for z0 in starts:
+        res = least_squares(fun, z0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
+        if best is None or res.cost < best.cost:
+            best = res
+    assert best is not None
+    values = unpack(best.x)
+    n_res, n_par = best.fun.size, len(params)
+    dof = n_res - n_par
+    s2 = float(best.fun @ best.fun) / dof if dof > 0 else 1.0
+    try:
+        cov = s2 * np.linalg.pinv(best.jac.T @ best.jac)
+        std_internal = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    except np.linalg.LinAlgError:
+        std_internal = np.full(n_par, np.nan)
+    std = {
+        p.name: (values[p.name] * np.log(10.0) * s if p.log else s)
+        for p, s in zip(params, std_internal, strict=True)
+    }
+    return FitResult(
+        parameters=params, values=values, std={k: float(v) for k, v in std.items()},
+        residuals=best.fun, cost=float(best.cost), n_starts=len(starts),
+        success=bool(best.success), message=str(best.message),
+    )

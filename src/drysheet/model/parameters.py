@@ -1,0 +1,135 @@
+"""Parameter values for `SolidStateHalfCell`: literature constants, calibrated
+constants, and the per-cell inputs derived from a `Cell`.
+
+Per-cell quantities enter as PyBaMM ``[input]`` parameters so one built model
+serves a batch of cells (`CELL_INPUTS`). Calibrated constants (SE oxidation
+kinetics, passivation) come from ``drysheet.calibration.cell_fit`` via
+``data/cell_calibration.yaml``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pybamm
+import yaml
+
+from drysheet.cell import Cell
+from drysheet.materials import MATERIALS, ONE_C_mA_PER_g
+from drysheet.model import ncm85
+from drysheet.transport import (
+    cam_network_factor,
+    carbon_conductivity_S_per_m,
+    ionic_conductivity_S_per_m,
+)
+
+CELL_CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "cell_calibration.yaml"
+
+# --- literature / estimated constants --------------------------------------------------
+ANODE_J0_A_m2 = 10.0  # In/InLi | LPSCl exchange current density (estimate; fast alloy kinetics)
+NCM_DIFFUSION_EA_J_mol = 30000.0  # estimate within 20-50 kJ/mol reported for layered oxides
+SE_OXIDATION_REFERENCE_V = 3.7  # vs In/InLi: k_ox is defined at the charge cut-off
+SE_OXIDATION_EA_J_mol = 50000.0  # estimate
+# LiNbO3 shell: ~10 nm at ~1e-5 S/cm (Bong et al., JPS 577 (2023) 233259; lead S) -> 1e-5 Ohm m2
+LINBO3_FILM_RESISTANCE_Ohm_m2 = 10e-9 / 1e-3
+C65_BET_m2_g = 62.0  # Imerys Super C65 data sheet (BET nitrogen surface area)
+
+# Calibrated in drysheet.calibration.cell_fit (defaults used before a calibration exists).
+CALIBRATED_DEFAULTS = {
+    "CAM|SE oxidation rate constant [A.m-2]": 0.05,
+    "Coating suppression factor": 0.2,
+    "Carbon|SE oxidation rate constant [A.m-2]": 0.005,
+    "SE oxidation transfer coefficient": 0.5,
+    "SE oxidation passivation charge [C.m-2]": 100.0,
+    "CEI resistance per oxidation charge [Ohm.m4.C-1]": 2e-6,
+}
+
+CELL_INPUTS = (
+    "Cathode thickness [m]", "Electrode area [m2]", "Temperature [K]", "CAM volume fraction",
+    "CAM|SE contact fraction", "Cathode ionic conductivity [S.m-1]",
+    "CAM electronic network factor", "Carbon network conductivity [S.m-1]",
+    "Separator area resistance [Ohm.m2]", "Coating film resistance [Ohm.m2]",
+    "Carbon|SE area per volume [m-1]", "CAM|SE oxidation rate constant [A.m-2]",
+    "Carbon|SE oxidation rate constant [A.m-2]", "Initial concentration in NCM [mol.m-3]",
+)
+
+
+@cache
+def calibrated_constants(path: Path = CELL_CALIBRATION_FILE) -> dict[str, float]:
+    """Stored cell calibration, or the defaults if none has been run yet."""
+    if not path.exists():
+        return dict(CALIBRATED_DEFAULTS)
+    data = yaml.safe_load(path.read_text())
+    return {k: float(v["value"]) for k, v in data["parameters"].items()}
+
+
+def parameter_values(calibrated: dict[str, float] | None = None) -> pybamm.ParameterValues:
+    """ParameterValues with constants set and all `CELL_INPUTS` as ``[input]``."""
+    cal = calibrated or calibrated_constants()
+    values = {
+        "Particle radius [m]": ncm85_particle_radius_m(),
+        "Maximum concentration in NCM [mol.m-3]": ncm85.C_MAX_mol_m3,
+        "NCM exchange current density at x=0.5 and 25 C [A.m-2]": ncm85.J0_HALF_25C_A_m2,
+        "NCM diffusion activation energy [J.mol-1]": NCM_DIFFUSION_EA_J_mol,
+        "Anode exchange current density [A.m-2]": ANODE_J0_A_m2,
+        "SE oxidation reference potential [V]": SE_OXIDATION_REFERENCE_V,
+        "SE oxidation activation energy [J.mol-1]": SE_OXIDATION_EA_J_mol,
+        "SE oxidation transfer coefficient": cal["SE oxidation transfer coefficient"],
+        "SE oxidation passivation charge [C.m-2]": cal["SE oxidation passivation charge [C.m-2]"],
+        "CEI resistance per oxidation charge [Ohm.m4.C-1]":
+            cal["CEI resistance per oxidation charge [Ohm.m4.C-1]"],
+        "Lower voltage cut-off [V]": 2.3,
+        "Upper voltage cut-off [V]": 3.7,
+        "Nominal cell capacity [A.h]": 1e-3,
+        "Current function [A]": 0.0,
+    }
+    values.update({name: "[input]" for name in CELL_INPUTS})
+    return pybamm.ParameterValues(values)
+
+
+def ncm85_particle_radius_m() -> float:
+    from drysheet.processing import CAM_PARTICLE_SIZE_um
+
+    return 0.5 * CAM_PARTICLE_SIZE_um * 1e-6
+
+
+def cell_inputs(cell: Cell, calibrated: dict[str, float] | None = None,
+                initial_li_fraction: float = ncm85.X_PRISTINE) -> dict[str, float]:
+    """The per-cell ``[input]`` values of `SolidStateHalfCell` for this cell."""
+    cal = calibrated or calibrated_constants()
+    cath, sep = cell.cathode, cell.separator
+    T = cell.temperature_K
+    phi_c = cath.phase_volume_fraction("carbon")
+    # carbon|SE area: BET area of C65 times the SE share of the solid next to it
+    se_share = cath.phase_volume_fraction("se") / (1 - cath.porosity)
+    a_carbon = C65_BET_m2_g * MATERIALS["C65"].density_g_cm3 * 1e6 * phi_c * se_share
+    k_ox_cam = cal["CAM|SE oxidation rate constant [A.m-2]"] * (
+        cal["Coating suppression factor"] if cath.coated else 1.0)
+    return {
+        "Cathode thickness [m]": cath.thickness_um * 1e-6,
+        "Electrode area [m2]": cell.area_cm2 * 1e-4,
+        "Temperature [K]": T,
+        "CAM volume fraction": cath.phase_volume_fraction("cam"),
+        "CAM|SE contact fraction": cath.contact_area_fraction,
+        "Cathode ionic conductivity [S.m-1]": ionic_conductivity_S_per_m(cath, T),
+        "CAM electronic network factor": cam_network_factor(cath),
+        "Carbon network conductivity [S.m-1]": carbon_conductivity_S_per_m(cath),
+        "Separator area resistance [Ohm.m2]":
+            sep.thickness_um * 1e-6 / ionic_conductivity_S_per_m(sep, T),
+        "Coating film resistance [Ohm.m2]": LINBO3_FILM_RESISTANCE_Ohm_m2 if cath.coated else 0.0,
+        "Carbon|SE area per volume [m-1]": a_carbon,
+        "CAM|SE oxidation rate constant [A.m-2]": k_ox_cam,
+        "Carbon|SE oxidation rate constant [A.m-2]":
+            cal["Carbon|SE oxidation rate constant [A.m-2]"],
+        "Initial concentration in NCM [mol.m-3]": initial_li_fraction * ncm85.C_MAX_mol_m3,
+    }
+
+
+def one_c_current_A(cell: Cell) -> float:
+    """1C = 190 mA per g NCM85 (SYSTEM.md §5.3) for this cell's CAM mass."""
+    return ONE_C_mA_PER_g * 1e-3 * cell.cam_mass_g
+
+
+__all__ = ["CELL_INPUTS", "calibrated_constants", "cell_inputs", "one_c_current_A",
+           "parameter_values"]

@@ -1,0 +1,242 @@
+"""drysheet's solid-state half-cell model, written in PyBaMM's expression language.
+
+NCM85 | LPSCl composite cathode | LPSCl separator | In/InLi, in the spirit of
+PyBaMM's "basic" models: all equations are visible in this one file.
+Potentials are measured against In/InLi (the anode's equilibrium potential is
+the zero). Current I > 0 on discharge (PyBaMM's convention), i = I / A.
+
+Cathode, scaled coordinate X = x / L in [0, 1] (X = 0 separator, X = 1 current
+collector); particle coordinate rho = r / R in [0, 1].
+
+* Single-ion SE (transference number 1, no salt gradients):
+      i_e = -(sigma_ion / L) dphi_e/dX,      di_e/dX = L (a j + a_ox j_ox + a_C j_ox,C)
+      phi_e(0) = -eta_anode - i R_sep,       i_e(1) = 0
+* Electronic conduction, sigma_s(x_surf) = kappa_net sigma_NCM(x_surf, T) + sigma_C:
+      i_s = -(sigma_s / L) dphi_s/dX,        di_s/dX = -L (a j + ...) - i * delta_cc
+  with zero-flux ends and the cell current as a sink in the current-collector
+  cell (robust with a decades-wide sigma_s; DESIGN.md pitfalls).
+* Particle diffusion with D(x) (NCM85): dc/dt = (1/R^2) div(D grad c),
+      -D dc/drho|_1 = R theta j / F   (the contact current spread over the sphere).
+* Butler-Volmer on the active CAM|SE contact area a = 3 phi_CAM / R * theta,
+  with a film resistance R_f (LiNbO3 coating + CEI) in series:
+      j = 2 j0 sinh(F (phi_s - phi_e - U(x_surf) - R_f j) / (2 R T)),
+      j0 = 2 j0_half sqrt(x_s (1 - x_s)) * Arrhenius      (j is an algebraic state).
+* SE oxidation (parasitic, irreversible Tafel, self-passivating) at CAM|SE and
+  carbon|SE interfaces:
+      j_ox = k_ox exp(alpha_ox F (phi_s - phi_e - U_ref) / (R T)) / (1 + q / q_pass),
+      dq/dt = j_ox      (q: oxidation charge per interface area, C/m2),
+  k_ox being the unpassivated rate at the reference potential U_ref (the
+  3.7 V charge cut-off). It consumes charge without delithiating NCM, which
+  lowers the first-cycle Coulomb efficiency, and through q it grows the CEI
+  film resistance R_f = R_coat + r_CEI q.
+* In/InLi anode: eta_anode = (2RT/F) asinh(i / (2 j0_anode)).
+* Voltage: V = phi_s(X = 1).
+"""
+
+from __future__ import annotations
+
+import pybamm
+
+from drysheet.model import ncm85
+from drysheet.transport import ncm_electronic_conductivity_S_per_m
+
+F = 96485.33212
+R_GAS = 8.314462618
+
+
+def _p(name: str) -> pybamm.Parameter:
+    return pybamm.Parameter(name)
+
+
+class SolidStateHalfCell(pybamm.BaseModel):
+    """NCM85 composite cathode | LPSCl | In/InLi half cell (see module docstring).
+
+    ``n_x`` and ``n_r`` set the finite-volume mesh (the current-collector sink
+    needs the cell width, so the mesh size is part of the model).
+    ``side_reactions`` switches SE oxidation off (for the PyBaMM cross-check).
+    """
+
+    def __init__(self, n_x: int = 15, n_r: int = 10, side_reactions: bool = True,
+                 name: str = "drysheet solid-state half cell"):
+        super().__init__(name)
+        self.n_x, self.n_r = n_x, n_r
+
+        # ---- parameters (per-cell ones become [input]s) ----------------------
+        L = _p("Cathode thickness [m]")
+        R = _p("Particle radius [m]")
+        A = _p("Electrode area [m2]")
+        T = _p("Temperature [K]")
+        eps_cam = _p("CAM volume fraction")
+        theta = _p("CAM|SE contact fraction")
+        sigma_ion = _p("Cathode ionic conductivity [S.m-1]")
+        kappa_net = _p("CAM electronic network factor")
+        sigma_c = _p("Carbon network conductivity [S.m-1]")
+        R_sep = _p("Separator area resistance [Ohm.m2]")
+        j0_anode = _p("Anode exchange current density [A.m-2]")
+        R_coat = _p("Coating film resistance [Ohm.m2]")
+        c_max = _p("Maximum concentration in NCM [mol.m-3]")
+        c_init = _p("Initial concentration in NCM [mol.m-3]")
+        j0_half = _p("NCM exchange current density at x=0.5 and 25 C [A.m-2]")
+        a_c = _p("Carbon|SE area per volume [m-1]")
+        k_ox_cam = _p("CAM|SE oxidation rate constant [A.m-2]")
+        k_ox_c = _p("Carbon|SE oxidation rate constant [A.m-2]")
+        U_ox = _p("SE oxidation reference potential [V]")
+        alpha_ox = _p("SE oxidation transfer coefficient")
+        q_pass = _p("SE oxidation passivation charge [C.m-2]")
+        r_cei = _p("CEI resistance per oxidation charge [Ohm.m4.C-1]")
+        self.param_current = pybamm.FunctionParameter("Current function [A]", {"Time [s]": pybamm.t})
+        i_cell = self.param_current / A
+
+        F_RT = F / (R_GAS * T)
+        arrh_j0 = pybamm.exp(-ncm85.J0_ACTIVATION_J_mol / R_GAS * (1 / T - 1 / 298.15))
+        arrh_D = pybamm.exp(-_p("NCM diffusion activation energy [J.mol-1]") / R_GAS
+                            * (1 / T - 1 / 298.15))
+
+        # ---- variables -------------------------------------------------------
+        Q = pybamm.Variable("Discharge capacity [A.h]")
+        c_s = pybamm.Variable("Particle concentration [mol.m-3]", domain="positive particle",
+                              auxiliary_domains={"secondary": "positive electrode"})
+        phi_s = pybamm.Variable("Cathode solid potential [V]", domain="positive electrode")
+        phi_e = pybamm.Variable("Cathode electrolyte potential [V]", domain="positive electrode")
+        j = pybamm.Variable("Intercalation current density [A.m-2]", domain="positive electrode")
+        X = pybamm.SpatialVariable("x_p", domain="positive electrode", coord_sys="cartesian")
+
+        c_surf = pybamm.surf(c_s)
+        x_surf = c_surf / c_max
+        a = 3 * eps_cam / R * theta
+
+        # ---- kinetics --------------------------------------------------------
+        U = ncm85.ocp_vs_in_inli(x_surf)
+        q_cam = None
+        R_film = R_coat
+        if side_reactions:
+            q_cam = pybamm.Variable("CAM|SE oxidation charge [C.m-2]", domain="positive electrode")
+            q_c = pybamm.Variable("Carbon|SE oxidation charge [C.m-2]", domain="positive electrode")
+            R_film = R_coat + r_cei * q_cam
+        j0 = 2 * j0_half * arrh_j0 * pybamm.sqrt(x_surf * (1 - x_surf))
+        eta = phi_s - phi_e - U - R_film * j
+        self.algebraic[j] = j - 2 * j0 * pybamm.sinh(0.5 * F_RT * eta)
+        self.initial_conditions[j] = pybamm.Scalar(0)
+
+        a_j_total = a * j
+        if side_reactions:
+            arrh_ox = pybamm.exp(-_p("SE oxidation activation energy [J.mol-1]") / R_GAS
+                                 * (1 / T - 1 / 298.15))
+            tafel = arrh_ox * pybamm.exp(alpha_ox * F_RT * (phi_s - phi_e - U_ox))
+            j_ox_cam = k_ox_cam * tafel / (1 + q_cam / q_pass)
+            j_ox_c = k_ox_c * tafel / (1 + q_c / q_pass)
+            self.rhs[q_cam] = j_ox_cam
+            self.rhs[q_c] = j_ox_c
+            self.initial_conditions[q_cam] = pybamm.Scalar(0)
+            self.initial_conditions[q_c] = pybamm.Scalar(0)
+            a_j_side = a * j_ox_cam + a_c * j_ox_c
+            a_j_total = a_j_total + a_j_side
+
+        # ---- particles -------------------------------------------------------
+        D = ncm85.diffusivity_m2_s(c_s / c_max, arrh_D)
+        self.rhs[c_s] = -pybamm.div(-D * pybamm.grad(c_s)) / R**2
+        self.boundary_conditions[c_s] = {
+            "left": (pybamm.Scalar(0), "Neumann"),
+            "right": (-R * theta * j / (F * pybamm.surf(D)), "Neumann"),
+        }
+        self.initial_conditions[c_s] = c_init
+
+        # ---- electronic conduction (sink at the current collector) ----------
+        sigma_ncm = ncm_electronic_conductivity_S_per_m(x_surf, T, xp=pybamm)
+        sigma_s = kappa_net * sigma_ncm + sigma_c
+        i_s = -(sigma_s / L) * pybamm.grad(phi_s)
+        h = 1.0 / n_x
+        cc_cell = X > 1 - h  # indicator of the last finite-volume cell
+        self.algebraic[phi_s] = pybamm.div(i_s) + L * a_j_total + i_cell * cc_cell / h
+        self.boundary_conditions[phi_s] = {
+            "left": (pybamm.Scalar(0), "Neumann"),
+            "right": (pybamm.Scalar(0), "Neumann"),
+        }
+        self.initial_conditions[phi_s] = ncm85.ocp_vs_in_inli(c_init / c_max)
+
+        # ---- ionic conduction in the SE ---------------------------------------
+        eta_anode = 2 / F_RT * pybamm.arcsinh(i_cell / (2 * j0_anode))
+        phi_e_sep = -eta_anode - i_cell * R_sep
+        i_e = -(sigma_ion / L) * pybamm.grad(phi_e)
+        self.algebraic[phi_e] = pybamm.div(i_e) - L * a_j_total
+        self.boundary_conditions[phi_e] = {
+            "left": (phi_e_sep, "Dirichlet"),
+            "right": (pybamm.Scalar(0), "Neumann"),
+        }
+        self.initial_conditions[phi_e] = pybamm.Scalar(0)
+
+        # ---- capacity counter, voltage, events --------------------------------
+        I = self.param_current
+        self.rhs[Q] = I / 3600
+        self.initial_conditions[Q] = pybamm.Scalar(0)
+        V = pybamm.boundary_value(phi_s, "right")
+        self.events += [
+            pybamm.Event("Minimum voltage [V]", V - _p("Lower voltage cut-off [V]")),
+            pybamm.Event("Maximum voltage [V]", _p("Upper voltage cut-off [V]") - V),
+        ]
+
+        x_avg = pybamm.x_average(pybamm.r_average(c_s)) / c_max
+        self.variables = {
+            "Time [s]": pybamm.t,
+            "Discharge capacity [A.h]": Q,
+            "Current [A]": I,
+            "Current variable [A]": I,
+            "Current density [A.m-2]": i_cell,
+            "Voltage [V]": V,
+            "Battery voltage [V]": V,
+            "Particle concentration [mol.m-3]": c_s,
+            "Particle surface Li fraction": x_surf,
+            "Average Li fraction": x_avg,
+            "Cathode solid potential [V]": phi_s,
+            "Cathode electrolyte potential [V]": phi_e,
+            "Intercalation current density [A.m-2]": j,
+            "Cathode electronic conductivity [S.m-1]": sigma_s,
+            "Anode overpotential [V]": eta_anode,
+            "Separator ohmic drop [V]": i_cell * R_sep,
+            "Film resistance [Ohm.m2]": R_film,
+        }
+        if side_reactions:
+            vol = L * A
+            self.variables.update({
+                "CAM|SE oxidation charge [C.m-2]": q_cam,
+                "Carbon|SE oxidation charge [C.m-2]": q_c,
+                "Side-reaction current [A]": vol * pybamm.x_average(a_j_side),
+                "Side-reaction charge [A.h]": vol * pybamm.x_average(a * q_cam + a_c * q_c) / 3600,
+                "CAM|SE oxidation current density [A.m-2]": j_ox_cam,
+            })
+
+    @property
+    def summary_variables(self) -> list[str]:
+        """Per-cycle summary variables for pybamm.Experiment solutions."""
+        return ["Discharge capacity [A.h]"]
+
+    # ---- defaults so pybamm.Simulation can mesh and discretise the model ----
+    @property
+    def default_geometry(self):
+        xp = pybamm.SpatialVariable("x_p", domain="positive electrode", coord_sys="cartesian")
+        rp = pybamm.SpatialVariable("r_p", domain="positive particle",
+                                    auxiliary_domains={"secondary": "positive electrode"},
+                                    coord_sys="spherical polar")
+        return pybamm.Geometry({
+            "positive electrode": {xp: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}},
+            "positive particle": {rp: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}},
+        })
+
+    @property
+    def default_var_pts(self):
+        return {"x_p": self.n_x, "r_p": self.n_r}
+
+    @property
+    def default_submesh_types(self):
+        return {"positive electrode": pybamm.Uniform1DSubMesh,
+                "positive particle": pybamm.Uniform1DSubMesh}
+
+    @property
+    def default_spatial_methods(self):
+        return {"positive electrode": pybamm.FiniteVolume(),
+                "positive particle": pybamm.FiniteVolume()}
+
+    @property
+    def default_solver(self):
+        return pybamm.IDAKLUSolver(rtol=1e-6, atol=1e-8)
+
