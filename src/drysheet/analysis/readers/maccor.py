@@ -1,0 +1,97 @@
+"""MACCOR text exports (tab-, comma- or semicolon-delimited ASCII, e.g. ``*.001``).
+
+Layout: optional metadata lines ("Today's Date ... Date of Test: ..."), one header row
+(``Rec#  Cyc#  Step  Test (Sec)  Step (Sec)  Amp-hr  Watt-hr  Amps  Volts  State ...``),
+then one row per record. MACCOR writes the current unsigned and the direction in the
+``State``/``MD`` column (C = charge, D = discharge, R/O/S = rest or other): drysheet
+gives discharge a negative sign. Test time in s, min or h (by header) or as a
+duration text ("1d 02:03:04.5"). No library reads these exports, hence this parser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from drysheet.analysis.readers.columns import find_column
+from drysheet.analysis.readers.text import read_table, read_text, sniff_delimiter
+from drysheet.analysis.readers.tidy import tidy
+from drysheet.errors import DrysheetInputError
+
+FORMAT = "maccor"
+_TIME = (
+    ("Test (Sec)", 1.0), ("Test (Min)", 60.0), ("Test (Hr)", 3600.0),
+    ("TestTime(s)", 1.0), ("Test Time (s)", 1.0), ("Test Time (sec)", 1.0),
+    ("Test Time", 1.0), ("TestTime", 1.0),
+)  # fmt: skip
+_VOLTAGE = (("Volts", 1.0), ("Voltage", 1.0), ("Voltage (V)", 1.0), ("Voltage(V)", 1.0))
+_CURRENT = (
+    ("Amps", 1.0), ("Current", 1.0), ("Current (A)", 1.0), ("Current(A)", 1.0),
+    ("Current (mA)", 1e-3), ("Current(mA)", 1e-3),
+)  # fmt: skip
+_STATE = (("State", 1.0), ("MD", 1.0))
+_STEP = (("Step", 1.0),)
+_CYCLE = (("Cyc#", 1.0), ("Cycle P", 1.0), ("Cycle", 1.0), ("Cycle C", 1.0))
+_HEADER_SCAN_LINES = 30
+
+
+def looks_like_maccor(text: str) -> bool:
+    """Whether the first lines hold a MACCOR header row."""
+    head = [line.replace(" ", "").lower() for line in text.splitlines()[:_HEADER_SCAN_LINES]]
+    return any(("rec#" in h or "cyc#" in h) and ("volts" in h or "voltage" in h) for h in head)
+
+
+def read_maccor(path: Path) -> pd.DataFrame:
+    """Read a MACCOR text export into the drysheet time-series schema."""
+    text = read_text(path, "MACCOR text export")
+    lines = text.splitlines()
+    start = next(
+        (
+            n
+            for n, line in enumerate(lines[:_HEADER_SCAN_LINES])
+            if find_column(pd.DataFrame(columns=_split(line)), _VOLTAGE)
+            and find_column(pd.DataFrame(columns=_split(line)), _TIME)
+        ),
+        None,
+    )
+    if start is None:
+        raise DrysheetInputError(
+            f"{path}: no MACCOR header row (with a test-time and a Volts column) "
+            f"in the first {_HEADER_SCAN_LINES} lines"
+        )
+    sep = sniff_delimiter(lines[start])
+    data = read_table("\n".join(lines[start:]), sep, path, "MACCOR table")
+    time_col, time_factor = find_column(data, _TIME)
+    volt_col, _ = find_column(data, _VOLTAGE)
+    found = find_column(data, _CURRENT)
+    if found is None:
+        raise DrysheetInputError(
+            f"{path} ({FORMAT}): missing current column (Amps); found {list(data.columns)}"
+        )
+    current = pd.to_numeric(data[found[0]], errors="coerce").to_numpy(dtype=float) * found[1]
+    state = find_column(data, _STATE)
+    if state is not None:
+        code = data[state[0]].astype(str).str.strip().str.upper()
+        current = np.where(code == "D", -np.abs(current), current)
+        current = np.where(code == "C", np.abs(current), current)
+    time = data[time_col]
+    if not pd.api.types.is_numeric_dtype(time):
+        duration = time.astype(str).str.replace("d", " days ", regex=False)
+        time = pd.to_timedelta(duration, errors="coerce").dt.total_seconds()
+    step = find_column(data, _STEP)
+    cycle = find_column(data, _CYCLE)
+    return tidy(
+        path,
+        FORMAT,
+        pd.to_numeric(time, errors="coerce") * time_factor,
+        data[volt_col],
+        current,
+        [data[step[0]].to_numpy()] if step else [],
+        data[cycle[0]] if cycle else None,
+    )
+
+
+def _split(line: str) -> list[str]:
+    return [c.strip() for c in line.split(sniff_delimiter(line))]

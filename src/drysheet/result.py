@@ -1,0 +1,393 @@
+"""The one result schema shared by simulated and measured cells.
+
+Time series (one row per sample, a ``pandas.DataFrame``):
+
+``time_s``            float, s since the start of the record
+``voltage_V``         float, cell voltage in V
+``current_A``         float, A; charge (oxidation of the working electrode) is positive
+``step``              int, consecutive step index from 0; a new step starts whenever the
+                      instrument or protocol step changes
+``cycle``             int, 1-based, charge-first (see :func:`assign_cycles`)
+``label``             optional str, protocol block label ("formation", "rate C/10", ...)
+``cycle_instrument``  optional int, the instrument's own cycle number
+
+Cycle convention (charge-first): a cycle is a charge followed by a discharge. A new
+cycle begins at the first charge step after a discharge; everything before the first
+such charge (an opening rest, or a discharge the record starts with) is cycle 1.
+
+The per-cycle table (:func:`cycle_table`) integrates the current over time with the
+trapezoidal rule within each step (an interval across a step change counts for the new
+step, at its first sample's current): intervals with positive charge count towards the
+charge, negative ones towards the discharge. Specific quantities are per
+gram of cathode active material (CAM); 1C is ``one_c_mA_per_g`` (190 mA/g for NCM85).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.signal import savgol_filter
+
+from drysheet.errors import DrysheetInputError
+
+TIME, VOLTAGE, CURRENT, STEP, CYCLE, LABEL = (
+    "time_s",
+    "voltage_V",
+    "current_A",
+    "step",
+    "cycle",
+    "label",
+)
+CYCLE_INSTRUMENT = "cycle_instrument"
+REQUIRED_COLUMNS = (TIME, VOLTAGE, CURRENT)
+TIMESERIES_COLUMNS = (TIME, VOLTAGE, CURRENT, STEP, CYCLE, LABEL, CYCLE_INSTRUMENT)
+
+CYCLE_COLUMNS = (
+    "cycle",
+    "label",
+    "charge_capacity_mAh_g",
+    "discharge_capacity_mAh_g",
+    "coulomb_efficiency_pct",
+    "charge_energy_mWh_g",
+    "discharge_energy_mWh_g",
+    "mean_charge_voltage_V",
+    "mean_discharge_voltage_V",
+    "charge_c_rate",
+    "discharge_c_rate",
+)
+
+#: Nominal C-rates that :func:`rate_table` rounds measured rates to.
+NOMINAL_C_RATES = (1 / 20, 1 / 10, 1 / 5, 1 / 2, 1.0, 2.0)
+
+#: A step whose mean |current| is below this fraction of the record's largest |current|
+#: is a rest step.
+REST_FRACTION = 1e-3
+
+_SECONDS_PER_HOUR = 3600.0
+
+
+def steps_from_keys(*keys: np.ndarray | pd.Series) -> np.ndarray:
+    """Consecutive step index from 0 that increments whenever any key changes."""
+    n = len(keys[0])
+    change = np.zeros(n, dtype=bool)
+    for key in keys:
+        k = np.asarray(key)
+        change[1:] |= k[1:] != k[:-1]
+    return np.cumsum(change).astype(np.int64)
+
+
+def steps_from_current(current_A: np.ndarray) -> np.ndarray:
+    """Step index from 0 for records without step numbers: a new step at each change of
+    the current's sign (charge / rest / discharge, rest as in :data:`REST_FRACTION`)."""
+    current = np.asarray(current_A, dtype=float)
+    scale = np.max(np.abs(current), initial=0.0)
+    sign = np.where(np.abs(current) <= REST_FRACTION * scale, 0, np.sign(current))
+    return steps_from_keys(sign)
+
+
+def _step_kinds(ts: pd.DataFrame) -> pd.Series:
+    """+1 (charge), -1 (discharge) or 0 (rest) per step, from the step's mean current."""
+    current = ts[CURRENT].to_numpy(dtype=float)
+    scale = np.max(np.abs(current), initial=0.0)
+    mean = ts.groupby(STEP, sort=False)[CURRENT].mean()
+    return pd.Series(
+        np.where(np.abs(mean) <= REST_FRACTION * scale, 0, np.sign(mean)).astype(int),
+        index=mean.index,
+    )
+
+
+def assign_cycles(ts: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``ts`` with ``cycle`` (re)computed, charge-first.
+
+    Each step is a charge, discharge or rest by the sign of its mean current. The cycle
+    number increments at a charge step that follows a discharge step; rests and a
+    leading discharge stay in the current cycle. ``step`` is derived from the current's
+    sign when absent.
+    """
+    out = ts.copy()
+    if STEP not in out:
+        out[STEP] = steps_from_current(out[CURRENT].to_numpy(dtype=float))
+    cycle_of_step: dict[Any, int] = {}
+    cycle, seen_discharge = 1, False
+    for step, kind in _step_kinds(out).items():
+        if kind > 0 and seen_discharge:
+            cycle, seen_discharge = cycle + 1, False
+        elif kind < 0:
+            seen_discharge = True
+        cycle_of_step[step] = cycle
+    out[CYCLE] = out[STEP].map(cycle_of_step).astype(np.int64)
+    return out
+
+
+def check_timeseries(ts: pd.DataFrame, where: str = "time series") -> None:
+    """Raise DrysheetInputError unless ``ts`` has the required columns, rows and values."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in ts]
+    if missing:
+        raise DrysheetInputError(f"{where}: missing column(s) {missing}; need {REQUIRED_COLUMNS}")
+    if ts.empty:
+        raise DrysheetInputError(f"{where}: no data rows")
+    for col in REQUIRED_COLUMNS:
+        values = pd.to_numeric(ts[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise DrysheetInputError(
+                f"{where}: column {col!r} has {bad.size} missing or non-numeric value(s), "
+                f"first at row {bad[0]}"
+            )
+    backwards = np.flatnonzero(np.diff(ts[TIME].to_numpy(dtype=float)) < 0)
+    if backwards.size:
+        raise DrysheetInputError(f"{where}: time_s decreases at row {backwards[0] + 1}")
+
+
+def _interval_table(ts: pd.DataFrame) -> pd.DataFrame:
+    """Charge (A s), energy (J) and duration (s) of every interval between consecutive
+    samples, with the cycle and label of the interval's later sample.
+
+    Within a step the trapezoidal rule applies; an interval that crosses a step change
+    belongs to the new step and takes its first sample's current and voltage (cyclers
+    that log at fixed intervals record a step's first sample after the step began).
+    """
+    t = ts[TIME].to_numpy(dtype=float)
+    v = ts[VOLTAGE].to_numpy(dtype=float)
+    i = ts[CURRENT].to_numpy(dtype=float)
+    step = ts[STEP].to_numpy()
+    same = step[1:] == step[:-1]
+    dt = np.diff(t)
+    p = v * i
+    labels = ts[LABEL].fillna("").astype(str).to_numpy() if LABEL in ts else np.full(len(ts), "")
+    return pd.DataFrame(
+        {
+            CYCLE: ts[CYCLE].to_numpy()[1:],
+            LABEL: labels[1:],
+            "dt": dt,
+            "dq": np.where(same, 0.5 * (i[:-1] + i[1:]), i[1:]) * dt,
+            "de": np.where(same, 0.5 * (p[:-1] + p[1:]), p[1:]) * dt,
+        }
+    )
+
+
+def _first_label(labels: pd.Series) -> str:
+    return str(labels.iloc[0]) if len(labels) else ""
+
+
+def cycle_table(ts: pd.DataFrame, cam_mass_g: float, one_c_mA_per_g: float = 190.0) -> pd.DataFrame:
+    """Per-cycle summary of a time series (columns :data:`CYCLE_COLUMNS`).
+
+    Capacities in mAh/g and energies in mWh/g of CAM; Coulomb efficiency is discharge /
+    charge of the same cycle in % (NaN when the cycle has no charge); mean voltages are
+    energy / capacity; C-rates are the mean |I| of the segment / (mass * 1C). ``label``
+    is the label of the cycle's discharge, else of its charge, else "".
+    """
+    if not isinstance(cam_mass_g, Real) or not np.isfinite(cam_mass_g) or cam_mass_g <= 0:
+        raise DrysheetInputError(f"cam_mass_g must be a positive mass in g, got {cam_mass_g!r}")
+    check_timeseries(ts)
+    if CYCLE not in ts or STEP not in ts:
+        ts = assign_cycles(ts)
+    iv = _interval_table(ts)
+    charge, discharge = iv[iv["dq"] > 0], iv[iv["dq"] < 0]
+    cycles = pd.Index(np.unique(ts[CYCLE].to_numpy()), name=CYCLE)
+
+    def sums(part: pd.DataFrame) -> pd.DataFrame:
+        return part.groupby(CYCLE)[["dq", "de", "dt"]].sum().reindex(cycles, fill_value=0.0)
+
+    c, d = sums(charge), sums(discharge)
+    to_mah_g = 1000.0 / _SECONDS_PER_HOUR / cam_mass_g
+    q_c, q_d = c["dq"] * to_mah_g, -d["dq"] * to_mah_g
+    e_c, e_d = c["de"] * to_mah_g, -d["de"] * to_mah_g
+    one_c_A = cam_mass_g * one_c_mA_per_g / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = pd.DataFrame(
+            {
+                "charge_capacity_mAh_g": q_c,
+                "discharge_capacity_mAh_g": q_d,
+                "coulomb_efficiency_pct": np.where(q_c > 0, q_d / q_c * 100.0, np.nan),
+                "charge_energy_mWh_g": e_c,
+                "discharge_energy_mWh_g": e_d,
+                "mean_charge_voltage_V": np.where(q_c > 0, e_c / q_c, np.nan),
+                "mean_discharge_voltage_V": np.where(q_d > 0, e_d / q_d, np.nan),
+                "charge_c_rate": np.where(c["dt"] > 0, c["dq"] / c["dt"] / one_c_A, np.nan),
+                "discharge_c_rate": np.where(d["dt"] > 0, -d["dq"] / d["dt"] / one_c_A, np.nan),
+            },
+            index=cycles,
+        )
+    label_d = discharge.groupby(CYCLE)[LABEL].agg(_first_label)
+    label_c = charge.groupby(CYCLE)[LABEL].agg(_first_label)
+    label_any = iv.groupby(CYCLE)[LABEL].agg(_first_label)
+    label = label_d.reindex(cycles).fillna(label_c.reindex(cycles))
+    label = label.fillna(label_any.reindex(cycles))
+    table.insert(0, LABEL, label.fillna("").astype(str))
+    return table.reset_index()[list(CYCLE_COLUMNS)]
+
+
+@dataclass
+class Result:
+    """A cell's time series, per-cycle table, metadata and named extra tables."""
+
+    timeseries: pd.DataFrame
+    cycles: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def from_timeseries(
+        cls,
+        ts: pd.DataFrame,
+        cam_mass_g: float,
+        meta: Mapping[str, Any] | None = None,
+        one_c_mA_per_g: float = 190.0,
+    ) -> Result:
+        """Build a Result; ``step``/``cycle`` are computed when the series lacks them.
+
+        ``meta`` gains ``cam_mass_g`` and ``one_c_mA_per_g``.
+        """
+        check_timeseries(ts)
+        if STEP not in ts or CYCLE not in ts:
+            ts = assign_cycles(ts)
+        full_meta = {**(meta or {}), "cam_mass_g": cam_mass_g, "one_c_mA_per_g": one_c_mA_per_g}
+        return cls(ts, cycle_table(ts, cam_mass_g, one_c_mA_per_g), full_meta)
+
+
+def _longest_label_run(cycles: pd.DataFrame) -> pd.DataFrame:
+    run = steps_from_keys(cycles[LABEL].to_numpy())
+    longest = np.bincount(run).argmax()
+    return cycles[run == longest]
+
+
+def capacity_retention_pct(
+    cycles: pd.DataFrame,
+    label: str | None = None,
+    first: int | None = None,
+    last: int | None = None,
+) -> float:
+    """Last / first discharge capacity of a block of cycles, in %.
+
+    The block is the cycles carrying ``label`` (if given), limited to cycle numbers
+    ``first``..``last`` (if given); with none of these, the longest run of consecutive
+    cycles sharing a label (e.g. the long C/5 block of the study protocol).
+    """
+    block = cycles
+    if label is not None:
+        block = block[block[LABEL] == label]
+    if first is not None:
+        block = block[block[CYCLE] >= first]
+    if last is not None:
+        block = block[block[CYCLE] <= last]
+    if label is None and first is None and last is None and len(block):
+        block = _longest_label_run(block)
+    block = block[block["discharge_capacity_mAh_g"] > 0]
+    if len(block) < 1:
+        raise DrysheetInputError(
+            f"no cycle with a discharge matches label={label!r}, first={first}, last={last}"
+        )
+    q = block["discharge_capacity_mAh_g"].to_numpy()
+    return float(q[-1] / q[0] * 100.0)
+
+
+def nominal_c_rate(rate: float) -> float:
+    """The entry of :data:`NOMINAL_C_RATES` nearest to ``rate`` on a log scale."""
+    if not np.isfinite(rate) or rate <= 0:
+        return float("nan")
+    nominal = np.asarray(NOMINAL_C_RATES)
+    return float(nominal[np.argmin(np.abs(np.log(nominal / rate)))])
+
+
+def rate_table(cycles: pd.DataFrame, by: str = "c_rate") -> pd.DataFrame:
+    """Mean discharge capacity per rate step.
+
+    A rate step is a run of consecutive cycles with the same nominal discharge C-rate
+    (``by="c_rate"``, rounded with :func:`nominal_c_rate`) or the same label
+    (``by="label"``). Columns: rate_step, c_rate (nominal), label, first_cycle,
+    last_cycle, n_cycles, discharge_capacity_mAh_g (mean), coulomb_efficiency_pct (mean).
+    """
+    if by not in ("c_rate", "label"):
+        raise DrysheetInputError(f"rate_table: by must be 'c_rate' or 'label', got {by!r}")
+    have = cycles[cycles["discharge_capacity_mAh_g"] > 0].copy()
+    have["c_rate"] = [nominal_c_rate(r) for r in have["discharge_c_rate"]]
+    key = have["c_rate"].to_numpy() if by == "c_rate" else have[LABEL].to_numpy()
+    have["rate_step"] = steps_from_keys(key)
+    grouped = have.groupby("rate_step", sort=True)
+    return pd.DataFrame(
+        {
+            "c_rate": grouped["c_rate"].median(),
+            "label": grouped[LABEL].first(),
+            "first_cycle": grouped[CYCLE].min(),
+            "last_cycle": grouped[CYCLE].max(),
+            "n_cycles": grouped[CYCLE].size(),
+            "discharge_capacity_mAh_g": grouped["discharge_capacity_mAh_g"].mean(),
+            "coulomb_efficiency_pct": grouped["coulomb_efficiency_pct"].mean(),
+        }
+    ).reset_index()
+
+
+def dqdv(
+    ts: pd.DataFrame,
+    cycle: int,
+    smoothing: int = 7,
+    dv_V: float = 0.005,
+    cam_mass_g: float | None = None,
+) -> pd.DataFrame:
+    """Differential capacity dQ/dV of one cycle, charge and discharge separately.
+
+    The trapezoidal charge of each interval is binned by its mid voltage into bins of
+    ``dv_V`` and divided by the bin width (so the curve integrates back to the
+    capacity), then smoothed by a Savitzky-Golay filter over ``smoothing`` bins (order
+    2; 0 or 1 = no smoothing). Returns columns ``direction`` ("charge"/"discharge"),
+    ``voltage_V`` (bin centre) and ``dqdv_mAh_V`` (or ``dqdv_mAh_g_V`` when
+    ``cam_mass_g`` is given); dQ/dV is positive for both directions.
+    """
+    part = ts[ts[CYCLE] == cycle]
+    if part.empty:
+        raise DrysheetInputError(f"dqdv: no data for cycle {cycle}")
+    t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
+    same = part[STEP].to_numpy()[1:] == part[STEP].to_numpy()[:-1]
+    dq_mah = (0.5 * (i[1:] + i[:-1]) * np.diff(t))[same] * 1000.0 / _SECONDS_PER_HOUR
+    v_mid = (0.5 * (v[1:] + v[:-1]))[same]
+    scale = 1.0 / cam_mass_g if cam_mass_g else 1.0
+    column = "dqdv_mAh_g_V" if cam_mass_g else "dqdv_mAh_V"
+    frames = []
+    for direction, mask in (("charge", dq_mah > 0), ("discharge", dq_mah < 0)):
+        if not mask.any():
+            continue
+        lo, hi = v_mid[mask].min(), v_mid[mask].max()
+        edges = np.arange(lo, hi + dv_V, dv_V) if hi > lo else np.array([lo, lo + dv_V])
+        hist, _ = np.histogram(v_mid[mask], bins=edges, weights=np.abs(dq_mah[mask]))
+        density = hist / dv_V * scale
+        if smoothing > 2 and density.size > smoothing:
+            window = smoothing if smoothing % 2 else smoothing + 1
+            density = savgol_filter(density, window, 2, mode="interp")
+        frames.append(
+            pd.DataFrame(
+                {"direction": direction, VOLTAGE: 0.5 * (edges[1:] + edges[:-1]), column: density}
+            )
+        )
+    if not frames:
+        raise DrysheetInputError(f"dqdv: cycle {cycle} has no current flow")
+    return pd.concat(frames, ignore_index=True)
+
+
+CSV_MAGIC = "# drysheet cycler csv v1"
+
+
+def write_cycler_csv(result: Result, path: str | Path) -> Path:
+    """Write the time series as a cycler-like CSV that :func:`drysheet.analysis.read_cycler`
+    reads back (generic CSV format) to the same cycle table.
+
+    Leading ``# key: value`` lines carry scalar metadata (e.g. ``cam_mass_g``); then one
+    header row and one row per sample with the schema's columns.
+    """
+    path = Path(path)
+    lines = [CSV_MAGIC]
+    for key, value in result.meta.items():
+        if isinstance(value, str | int | float | bool) and "\n" not in str(value):
+            lines.append(f"# {key}: {value}")
+    columns = [c for c in TIMESERIES_COLUMNS if c in result.timeseries]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("\n".join(lines) + "\n")
+        result.timeseries[columns].to_csv(fh, index=False, lineterminator="\n")
+    return path
