@@ -41,7 +41,8 @@ def _export(path: Path, table: str) -> pd.DataFrame:
     except subprocess.TimeoutExpired as exc:
         raise DrysheetInputError(f"{path}: mdb-export timed out on {table}") from exc
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
+        err = " ".join(proc.stderr.decode("utf-8", "replace").split())
+        err = err or f"exit code {proc.returncode}"
         raise DrysheetInputError(f"{path}: not a readable Arbin .res database ({err})")
     try:
         return pd.read_csv(io.BytesIO(proc.stdout))
@@ -60,6 +61,10 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
     missing = [c for c in _NEEDED if c not in data]
     if missing:
         raise DrysheetInputError(f"{path} (arbin-res): missing column(s) {missing}")
+    if data.empty:
+        raise DrysheetInputError(
+            f"{path}: Channel_Normal_Table has no rows (empty test or truncated file)"
+        )
     data = data.sort_values("Data_Point", kind="stable")
     meta = {}
     info = _export(path, "Global_Table")

@@ -47,7 +47,8 @@ def read_mpr(path: Path) -> pd.DataFrame:
         mpr = BioLogic.MPRfile(str(path))
         data = pd.DataFrame(mpr.data)
     except Exception as exc:  # galvani raises many types on corrupt input
-        raise DrysheetInputError(f"{path}: not a readable BioLogic .mpr file ({exc})") from exc
+        reason = " ".join(str(exc).split())
+        raise DrysheetInputError(f"{path}: not a readable BioLogic .mpr file ({reason})") from exc
     meta: dict[str, Any] = {}
     settings = next((m["data"] for m in mpr.modules if m["shortname"].strip() == b"VMP Set"), b"")
     mass_g = _settings_mass_g(settings)

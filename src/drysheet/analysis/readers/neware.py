@@ -29,7 +29,8 @@ def read_neware(path: Path) -> pd.DataFrame:
         frame = fastnda.read(path, cycle_mode="raw")
         meta_raw = fastnda.read_metadata(path)
     except Exception as exc:  # fastnda/polars raise many types on corrupt input
-        raise DrysheetInputError(f"{path}: not a readable Neware file ({exc})") from exc
+        reason = " ".join(str(exc).split())
+        raise DrysheetInputError(f"{path}: not a readable Neware file ({reason})") from exc
     missing = [c for c in _NEEDED if c not in frame.columns]
     if missing:
         raise DrysheetInputError(f"{path} ({fmt}): missing field(s) {missing}")

@@ -1,0 +1,110 @@
+"""``drysheet analyze``: cycler files in, per-cycle CSV tables and figures out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from drysheet.analysis.plots import cycle_summary_figure, save, voltage_capacity_figure
+from drysheet.analysis.readers import read_cycler
+from drysheet.errors import DrysheetInputError
+from drysheet.result import Result, capacity_retention_pct, write_cycler_csv
+
+
+def run_analyze(
+    files: list[Path],
+    out_dir: Path,
+    cam_mass_mg: float | None,
+    area_cm2: float | None,
+    thickness_um: float | None,
+    fmt: str | None = None,
+) -> dict:
+    """Analyse cycler files and write, per file, into ``out_dir``:
+    ``<stem>_timeseries.csv`` (re-readable with :func:`drysheet.analysis.read_cycler`),
+    ``<stem>_cycles.csv``, ``<stem>_voltage_capacity.png`` and ``<stem>_cycles.png``
+    (``<stem>_<suffix>`` when two inputs share a stem).
+
+    The CAM mass is ``cam_mass_mg`` if given, else the mass stored in the file (BioLogic
+    characteristic mass, Neware active mass, drysheet CSV metadata); with neither, a
+    DrysheetInputError. ``area_cm2`` adds CAM loading and areal capacity,
+    ``thickness_um`` (with the area) volumetric capacity; ``capacity_retention_pct`` is last /
+    first discharge over the cycles with both a charge and a discharge. Returns ``{"out_dir": ...,
+    "files": [summary per file]}``.
+    """
+    for name, value in (("mass", cam_mass_mg), ("area", area_cm2), ("thickness", thickness_um)):
+        if value is not None and (not np.isfinite(value) or value <= 0):
+            raise DrysheetInputError(f"{name} must be a positive number, got {value!r}")
+    if not files:
+        raise DrysheetInputError("no input files given")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stems = Counter(Path(f).stem for f in files)
+    summaries = []
+    for file in map(Path, files):
+        stem = file.stem if stems[file.stem] == 1 else f"{file.stem}_{file.suffix.lstrip('.')}"
+        summaries.append(
+            _analyze_one(file, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, fmt)
+        )
+    return {"out_dir": str(out_dir), "files": summaries}
+
+
+def _analyze_one(
+    file: Path,
+    out_dir: Path,
+    stem: str,
+    cam_mass_mg: float | None,
+    area_cm2: float | None,
+    thickness_um: float | None,
+    fmt: str | None,
+) -> dict[str, Any]:
+    ts = read_cycler(file, fmt=fmt)
+    stored = ts.attrs.get("cam_mass_g")
+    if cam_mass_mg is not None:
+        mass_g, mass_source = cam_mass_mg / 1000.0, "argument"
+    elif isinstance(stored, Real) and np.isfinite(stored) and stored > 0:
+        mass_g, mass_source = float(stored), "file"
+    else:
+        raise DrysheetInputError(
+            f"{file}: the file stores no cathode active material mass; pass it (--mass-mg)"
+        )
+    meta = {k: v for k, v in ts.attrs.items() if k != "cam_mass_g"}
+    meta.update(area_cm2=area_cm2, thickness_um=thickness_um, cam_mass_source=mass_source)
+    result = Result.from_timeseries(ts, mass_g, meta={k: v for k, v in meta.items() if v})
+    cycles = result.cycles
+    outputs = {
+        "timeseries": write_cycler_csv(result, out_dir / f"{stem}_timeseries.csv"),
+        "cycles": out_dir / f"{stem}_cycles.csv",
+        "voltage_capacity_plot": save(
+            voltage_capacity_figure(result), out_dir / f"{stem}_voltage_capacity.png"
+        ),
+        "cycle_plot": save(cycle_summary_figure(result), out_dir / f"{stem}_cycles.png"),
+    }
+    cycles.to_csv(outputs["cycles"], index=False)
+    with_discharge_mask = cycles["discharge_capacity_mAh_g"] > 0
+    with_discharge = cycles[with_discharge_mask]
+    best_q = float(with_discharge["discharge_capacity_mAh_g"].max()) if len(cycles) else 0.0
+    summary: dict[str, Any] = {
+        "file": str(file),
+        "format": ts.attrs["format"],
+        "cam_mass_g": mass_g,
+        "cam_mass_source": mass_source,
+        "n_cycles": len(cycles),
+        "first_charge_capacity_mAh_g": float(cycles["charge_capacity_mAh_g"].iloc[0]),
+        "first_discharge_capacity_mAh_g": float(cycles["discharge_capacity_mAh_g"].iloc[0]),
+        "max_discharge_capacity_mAh_g": best_q,
+        "outputs": {k: str(v) for k, v in outputs.items()},
+    }
+    full = cycles[(cycles["charge_capacity_mAh_g"] > 0) & with_discharge_mask]
+    if len(full) >= 2:
+        summary["capacity_retention_pct"] = capacity_retention_pct(full)
+    if area_cm2 is not None:
+        summary["cam_loading_mg_cm2"] = mass_g * 1000.0 / area_cm2
+        summary["max_areal_discharge_capacity_mAh_cm2"] = best_q * mass_g / area_cm2
+        if thickness_um is not None:
+            volume_cm3 = area_cm2 * thickness_um * 1e-4
+            summary["max_volumetric_discharge_capacity_mAh_cm3"] = best_q * mass_g / volume_cm3
+    return summary

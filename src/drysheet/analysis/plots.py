@@ -1,0 +1,65 @@
+"""Figures of a Result: voltage vs specific capacity, and capacity / CE vs cycle.
+
+Built on matplotlib's object API (``matplotlib.figure.Figure``), so no GUI backend or
+global pyplot state is involved; files are written with the Agg renderer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from drysheet.result import CURRENT, CYCLE, TIME, VOLTAGE, Result
+
+
+def voltage_capacity_figure(result: Result) -> Figure:
+    """Voltage vs specific capacity (mAh/g) of every charge and discharge, one colour
+    per cycle; capacity restarts at 0 at the start of each charge and discharge."""
+    ts, mass_g = result.timeseries, float(result.meta["cam_mass_g"])
+    fig = Figure(figsize=(6.0, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    cycles = np.unique(ts[CYCLE].to_numpy())
+    cmap = colormaps["viridis"]
+    for n, cycle in enumerate(cycles):
+        part = ts[ts[CYCLE] == cycle]
+        t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
+        colour, label = cmap(n / max(len(cycles) - 1, 1)), f"{cycle}"
+        for sign in (1.0, -1.0):
+            mask = np.sign(i) == sign
+            if mask.sum() < 2:
+                continue
+            dt = np.diff(t[mask], prepend=t[mask][0])
+            q_mah_g = np.cumsum(np.abs(i[mask]) * dt) / 3.6 / mass_g
+            ax.plot(q_mah_g, v[mask], color=colour, lw=1.0, label=label)
+            label = None
+    ax.set_xlabel("specific capacity / mAh g$^{-1}$")
+    ax.set_ylabel("voltage / V")
+    if 1 < len(cycles) <= 12:
+        ax.legend(title="cycle", fontsize="small", ncols=2)
+    return fig
+
+
+def cycle_summary_figure(result: Result) -> Figure:
+    """Charge and discharge capacity (mAh/g, left axis) and Coulomb efficiency (%, right
+    axis) against cycle number."""
+    cycles = result.cycles
+    fig = Figure(figsize=(6.0, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(cycles[CYCLE], cycles["charge_capacity_mAh_g"], "o-", ms=3, label="charge")
+    ax.plot(cycles[CYCLE], cycles["discharge_capacity_mAh_g"], "s-", ms=3, label="discharge")
+    ax.set_xlabel("cycle")
+    ax.set_ylabel("specific capacity / mAh g$^{-1}$")
+    ax.legend(loc="lower left", fontsize="small")
+    ce = ax.twinx()
+    ce.plot(cycles[CYCLE], cycles["coulomb_efficiency_pct"], "^", ms=3, color="tab:red")
+    ce.set_ylabel("Coulomb efficiency / %", color="tab:red")
+    return fig
+
+
+def save(fig: Figure, path: Path, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix) and return the path."""
+    fig.savefig(path, dpi=dpi)
+    return path
