@@ -112,11 +112,11 @@ def test_check_timeseries_errors():
         check_timeseries(ts.iloc[:0])
     bad = ts.copy()
     bad.loc[3, "voltage_V"] = np.nan
-    with pytest.raises(DrysheetInputError, match="row 3"):
+    with pytest.raises(DrysheetInputError, match="data row 4"):
         check_timeseries(bad)
     bad = ts.copy()
     bad.loc[5, "time_s"] = -1.0
-    with pytest.raises(DrysheetInputError, match="decreases at row 5"):
+    with pytest.raises(DrysheetInputError, match="decreases at data row 6"):
         check_timeseries(bad)
 
 

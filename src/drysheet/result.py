@@ -126,7 +126,8 @@ def assign_cycles(ts: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_timeseries(ts: pd.DataFrame, where: str = "time series") -> None:
-    """Raise DrysheetInputError unless ``ts`` has the required columns, rows and values."""
+    """Raise DrysheetInputError unless ``ts`` has the required columns, rows and finite,
+    numeric values with non-decreasing time; rows are counted from 1 (first data row)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in ts]
     if missing:
         raise DrysheetInputError(f"{where}: missing column(s) {missing}; need {REQUIRED_COLUMNS}")
@@ -138,11 +139,11 @@ def check_timeseries(ts: pd.DataFrame, where: str = "time series") -> None:
         if bad.size:
             raise DrysheetInputError(
                 f"{where}: column {col!r} has {bad.size} missing or non-numeric value(s), "
-                f"first at row {bad[0]}"
+                f"first at data row {bad[0] + 1}"
             )
     backwards = np.flatnonzero(np.diff(ts[TIME].to_numpy(dtype=float)) < 0)
     if backwards.size:
-        raise DrysheetInputError(f"{where}: time_s decreases at row {backwards[0] + 1}")
+        raise DrysheetInputError(f"{where}: time_s decreases at data row {backwards[0] + 2}")
 
 
 def _interval_table(ts: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -43,17 +44,24 @@ def sniff_delimiter(line: str) -> str:
 
 def read_table(text: str, sep: str, path: Path, what: str) -> pd.DataFrame:
     """Parse delimited text (first line = column names); columns whose every value is a
-    number (decimal point or decimal comma) become float, the others stay str."""
+    number (decimal point or decimal comma) become float, the others stay str. Rows with
+    more fields than the header are refused; missing trailing fields read as ""."""
+    # trailing delimiters (common in exports) would read as extra, unnamed fields
+    text = "\n".join(line.rstrip().rstrip(sep) for line in text.splitlines())
     try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-            index_col=False,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                index_col=False,
+                engine="c",
+            )
+    except pd.errors.ParserWarning as exc:
+        raise DrysheetInputError(f"{path}: rows with more fields than the {what} header") from exc
     except (*PARSE_ERRORS, pd.errors.EmptyDataError) as exc:
         raise DrysheetInputError(f"{path}: not a readable {what} ({exc})") from exc
     if df.empty:
