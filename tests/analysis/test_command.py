@@ -1,0 +1,51 @@
+"""run_analyze: the `drysheet analyze` work on real files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from drysheet.analysis import read_cycler
+from drysheet.analysis.command import run_analyze
+from drysheet.errors import DrysheetInputError
+
+GCPL = "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
+
+
+def test_mass_from_file_metadata(real_dir, tmp_path):
+    summary = run_analyze([real_dir / GCPL], tmp_path, None, 0.785, 60.0)
+    (info,) = summary["files"]
+    assert info["cam_mass_source"] == "file"
+    assert info["cam_mass_g"] == pytest.approx(0.010)
+    assert info["n_cycles"] == 7
+    assert info["max_discharge_capacity_mAh_g"] == pytest.approx(87.95, abs=0.05)
+    assert info["cam_loading_mg_cm2"] == pytest.approx(10 / 0.785)
+    assert info["capacity_retention_pct"] == pytest.approx(87.949 / 85.285 * 100, abs=0.05)
+    for key in ("timeseries", "cycles", "voltage_capacity_plot", "cycle_plot"):
+        assert (tmp_path / info["outputs"][key].split("/")[-1]).stat().st_size > 0
+    cycles = pd.read_csv(info["outputs"]["cycles"])
+    assert cycles["charge_capacity_mAh_g"].iloc[1] == pytest.approx(98.68, abs=0.01)
+    back = read_cycler(info["outputs"]["timeseries"])
+    assert back.attrs["cam_mass_g"] == pytest.approx(0.010)
+    assert len(back) == 46102
+
+
+def test_mass_argument_and_shared_stems(real_dir, tmp_path):
+    files = [real_dir / "test.nda", real_dir / "test.ndax"]
+    summary = run_analyze(files, tmp_path, 1.0, None, None)
+    nda, ndax = summary["files"]
+    assert nda["cam_mass_source"] == "argument"
+    assert nda["outputs"]["cycles"].endswith("test_nda_cycles.csv")
+    assert ndax["outputs"]["cycles"].endswith("test_ndax_cycles.csv")
+    assert ndax["first_charge_capacity_mAh_g"] == pytest.approx(593.0, rel=2e-3)
+
+
+def test_missing_mass_and_bad_input(real_dir, tmp_path):
+    with pytest.raises(DrysheetInputError, match="no cathode active material mass"):
+        run_analyze([real_dir / "test.ndax"], tmp_path, None, None, None)
+    with pytest.raises(DrysheetInputError, match="mass must be a positive"):
+        run_analyze([real_dir / "test.ndax"], tmp_path, -1.0, None, None)
+    with pytest.raises(DrysheetInputError, match="no input files"):
+        run_analyze([], tmp_path, 1.0, None, None)
+    with pytest.raises(DrysheetInputError, match="no such file"):
+        run_analyze([tmp_path / "nope.mpr"], tmp_path, 1.0, None, None)
