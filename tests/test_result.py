@@ -178,7 +178,9 @@ def test_dqdv_integrates_to_capacity():
         part = curve[curve["direction"] == direction]
         assert part["dqdv_mAh_g_V"].sum() * 0.005 == pytest.approx(capacity, rel=1e-6)
         assert part["dqdv_mAh_g_V"].median() == pytest.approx(capacity / 0.6, rel=0.05)
-    smooth = dqdv(ts, 1, smoothing=9)
+    smooth = dqdv(ts, 1, smoothing=3)
+    assert (smooth["dqdv_mAh_V"] >= 0).all()
+    assert smooth["dqdv_mAh_V"].sum() * 0.005 == pytest.approx(0.95 + 0.855)
     assert set(smooth.columns) == {"direction", "voltage_V", "dqdv_mAh_V"}
     with pytest.raises(DrysheetInputError):
         dqdv(ts, 7)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.signal import savgol_filter
+from scipy.ndimage import gaussian_filter1d
 
 from drysheet.errors import DrysheetInputError
 
@@ -329,7 +329,7 @@ def rate_table(cycles: pd.DataFrame, by: str = "c_rate") -> pd.DataFrame:
 def dqdv(
     ts: pd.DataFrame,
     cycle: int,
-    smoothing: int = 7,
+    smoothing: float = 2.0,
     dv_V: float = 0.005,
     cam_mass_g: float | None = None,
 ) -> pd.DataFrame:
@@ -337,10 +337,10 @@ def dqdv(
 
     The trapezoidal charge of each interval is binned by its mid voltage into bins of
     ``dv_V`` and divided by the bin width (so the curve integrates back to the
-    capacity), then smoothed by a Savitzky-Golay filter over ``smoothing`` bins (order
-    2; 0 or 1 = no smoothing). Returns columns ``direction`` ("charge"/"discharge"),
-    ``voltage_V`` (bin centre) and ``dqdv_mAh_V`` (or ``dqdv_mAh_g_V`` when
-    ``cam_mass_g`` is given); dQ/dV is positive for both directions.
+    capacity), then smoothed by a Gaussian filter of standard deviation ``smoothing``
+    bins (0 = none; reflecting edges keep the integral and the sign). Returns columns
+    ``direction`` ("charge"/"discharge"), ``voltage_V`` (bin centre) and ``dqdv_mAh_V``
+    (or ``dqdv_mAh_g_V`` when ``cam_mass_g`` is given); dQ/dV is positive both ways.
     """
     part = ts[ts[CYCLE] == cycle]
     if part.empty:
@@ -359,9 +359,8 @@ def dqdv(
         edges = np.arange(lo, hi + dv_V, dv_V) if hi > lo else np.array([lo, lo + dv_V])
         hist, _ = np.histogram(v_mid[mask], bins=edges, weights=np.abs(dq_mah[mask]))
         density = hist / dv_V * scale
-        if smoothing > 2 and density.size > smoothing:
-            window = smoothing if smoothing % 2 else smoothing + 1
-            density = savgol_filter(density, window, 2, mode="interp")
+        if smoothing > 0:
+            density = gaussian_filter1d(density, smoothing, mode="reflect")
         frames.append(
             pd.DataFrame(
                 {"direction": direction, VOLTAGE: 0.5 * (edges[1:] + edges[:-1]), column: density}
