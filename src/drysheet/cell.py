@@ -80,11 +80,17 @@ class Cell(BaseModel):
             route = SlurryCast()
         else:
             route = PowderPressing(pressure_MPa=ASSEMBLY_PRESSURE_MPa)
-        p_max = self.stack_pressure_MPa if self.architecture == "sheet-sheet" else (
-            max(ASSEMBLY_PRESSURE_MPa, self.stack_pressure_MPa))
+        p_max = (
+            self.stack_pressure_MPa
+            if self.architecture == "sheet-sheet"
+            else (max(ASSEMBLY_PRESSURE_MPa, self.stack_pressure_MPa))
+        )
         return make_layer(
-            "cathode", self.formulation, route,
-            max_pressure_MPa=p_max, cam_loading_mg_cm2=self.cam_loading_mg_cm2,
+            "cathode",
+            self.formulation,
+            route,
+            max_pressure_MPa=p_max,
+            cam_loading_mg_cm2=self.cam_loading_mg_cm2,
         )
 
     @property
@@ -99,8 +105,11 @@ class Cell(BaseModel):
             route = PowderPressing(pressure_MPa=SEPARATOR_PRESS_MPa)
             p_max = max(ASSEMBLY_PRESSURE_MPa, self.stack_pressure_MPa)
         return make_layer(
-            "separator", get_formulation("separator"), route,
-            max_pressure_MPa=p_max, thickness_um=self.separator_thickness_um,
+            "separator",
+            get_formulation("separator"),
+            route,
+            max_pressure_MPa=p_max,
+            thickness_um=self.separator_thickness_um,
         )
 
     @property
@@ -131,9 +140,19 @@ def load_cell(path: str | Path) -> Cell:
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise DrysheetInputError(f"{path}: not readable as YAML ({err})") from None
     if not isinstance(data, dict):
-        raise DrysheetInputError(f"{path}: expected a mapping of cell fields, got {type(data).__name__}")
+        raise DrysheetInputError(
+            f"{path}: expected a mapping of cell fields, got {type(data).__name__}"
+        )
     return make_cell(data, where=str(path))
 
 
 # Keep the route classes importable from here for users building cells by hand.
-__all__ = ["Cell", "DrySheet", "PowderPressing", "SlurryCast", "load_cell", "make_cell", "study_cell"]
+__all__ = [
+    "Cell",
+    "DrySheet",
+    "PowderPressing",
+    "SlurryCast",
+    "load_cell",
+    "make_cell",
+    "study_cell",
+]

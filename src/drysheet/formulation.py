@@ -65,9 +65,10 @@ class Formulation(BaseModel):
 
     def mass_fraction(self, role: str) -> float:
         """Sum of mass fractions (0-1) of the materials with this role."""
-        return sum(
-            pct for m, pct in self.components_wt_pct.items() if MATERIALS[m].role == role
-        ) / 100.0
+        return (
+            sum(pct for m, pct in self.components_wt_pct.items() if MATERIALS[m].role == role)
+            / 100.0
+        )
 
 
 PRESETS: dict[str, Formulation] = {
@@ -98,4 +99,10 @@ def get_formulation(name: str) -> Formulation:
         ) from None
 
 
-__all__ = ["PRESETS", "STUDY_CATHODE_FORMULATIONS", "Formulation", "get_formulation", "get_material"]
+__all__ = [
+    "PRESETS",
+    "STUDY_CATHODE_FORMULATIONS",
+    "Formulation",
+    "get_formulation",
+    "get_material",
+]

@@ -99,7 +99,9 @@ class Layer:
 def _final_mass_fractions(formulation: Formulation, route: ProcessingRoute) -> dict[str, float]:
     """Mass fractions (0-1) after the route adds its binder (PTFE on top of the premix)."""
     w_ptfe = route.ptfe_wt_pct / 100.0
-    fractions = {m: (1.0 - w_ptfe) * pct / 100.0 for m, pct in formulation.components_wt_pct.items()}
+    fractions = {
+        m: (1.0 - w_ptfe) * pct / 100.0 for m, pct in formulation.components_wt_pct.items()
+    }
     if w_ptfe > 0:
         fractions["PTFE"] = fractions.get("PTFE", 0.0) + w_ptfe
     return fractions

@@ -91,8 +91,10 @@ class DrySheet(BaseModel):
     compliant: bool = True
 
     def porosity(self, max_pressure_MPa: float) -> float:
-        p = max(self.calender_line_load_N_per_mm * CALENDER_EQUIVALENT_MPa_PER_N_per_mm,
-                max_pressure_MPa)
+        p = max(
+            self.calender_line_load_N_per_mm * CALENDER_EQUIVALENT_MPa_PER_N_per_mm,
+            max_pressure_MPa,
+        )
         springback = SHEET_SPRINGBACK * binder_compliance(self.ptfe_wt_pct)
         return min(0.6, heckel_porosity(p) * (1.0 + springback))
 

@@ -97,8 +97,9 @@ class TransportParameters:
 def calibrated_parameters(path: Path = CALIBRATION_FILE) -> TransportParameters:
     """The stored calibration (re-create it with `python -m drysheet.calibration.transport_fit`)."""
     data = yaml.safe_load(path.read_text())
-    return TransportParameters(**{k: float(data["parameters"][k]["value"])
-                                  for k in TransportParameters.names()})
+    return TransportParameters(
+        **{k: float(data["parameters"][k]["value"]) for k in TransportParameters.names()}
+    )
 
 
 def arrhenius_factor(ea_eV: float, temperature_K: float) -> float:

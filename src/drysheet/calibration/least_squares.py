@@ -61,8 +61,13 @@ def fit(
     seed: int = 0,
     initial: dict[str, float] | None = None,
     max_nfev: int | None = None,
+    diff_step: float | None = None,
 ) -> FitResult:
-    """Minimise ||residual_fn(values)||^2 over the bounded parameters."""
+    """Minimise ||residual_fn(values)||^2 over the bounded parameters.
+
+    ``diff_step`` is the relative finite-difference step of the Jacobian; pass
+    ~1e-2 when residuals come from an ODE solve (solver noise).
+    """
     params = list(parameters)
     lo = np.array([p.internal_bounds[0] for p in params])
     hi = np.array([p.internal_bounds[1] for p in params])
@@ -79,7 +84,9 @@ def fit(
         starts = np.vstack([np.clip(z0, lo, hi), starts])
     best = None
     for z0 in starts:
-        res = least_squares(fun, z0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
+        res = least_squares(
+            fun, z0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev, diff_step=diff_step
+        )
         if best is None or res.cost < best.cost:
             best = res
     assert best is not None
@@ -97,7 +104,12 @@ def fit(
         for p, s in zip(params, std_internal, strict=True)
     }
     return FitResult(
-        parameters=params, values=values, std={k: float(v) for k, v in std.items()},
-        residuals=best.fun, cost=float(best.cost), n_starts=len(starts),
-        success=bool(best.success), message=str(best.message),
+        parameters=params,
+        values=values,
+        std={k: float(v) for k, v in std.items()},
+        residuals=best.fun,
+        cost=float(best.cost),
+        n_starts=len(starts),
+        success=bool(best.success),
+        message=str(best.message),
     )

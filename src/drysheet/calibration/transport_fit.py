@@ -39,22 +39,61 @@ from drysheet.transport import (
 )
 
 PARAMETERS = [
-    FitParameter("sigma_se_25C_S_per_m", 0.1, 2.0, log=True, unit="S/m",
-                 meaning="LPSCl grain conductivity at 25 C"),
-    FitParameter("ptfe_aspect_ratio", 1e-3, 1.0, log=True, unit="-",
-                 meaning="effective thickness/width of PTFE films on SE grain boundaries"),
-    FitParameter("cam_dem_exponent", 1.5, 10.0, unit="-",
-                 meaning="DEM exponent of CAM inclusions in the SE network"),
-    FitParameter("bare_cam_neck_blocking", 0.0, 1.0, unit="-",
-                 meaning="share of SE necks at bare-CAM contacts blocked by chemical interphase"),
-    FitParameter("i0_pristine_A_per_m2", 1e-7, 10.0, log=True, unit="A/m2",
-                 meaning="CAM|SE exchange current density of pristine NCM85 at 25 C"),
-    FitParameter("cam_network_exponent", 0.3, 6.0, unit="-",
-                 meaning="Archie exponent of the CAM electronic network"),
-    FitParameter("coating_contact_factor", 0.05, 1.0, unit="-",
-                 meaning="electronic contact factor of LiNbO3-coated particles"),
-    FitParameter("carbon_network_exponent", 1.0, 8.0, unit="-",
-                 meaning="Archie exponent of the C65 network"),
+    FitParameter(
+        "sigma_se_25C_S_per_m",
+        0.1,
+        2.0,
+        log=True,
+        unit="S/m",
+        meaning="LPSCl grain conductivity at 25 C",
+    ),
+    FitParameter(
+        "ptfe_aspect_ratio",
+        1e-3,
+        1.0,
+        log=True,
+        unit="-",
+        meaning="effective thickness/width of PTFE films on SE grain boundaries",
+    ),
+    FitParameter(
+        "cam_dem_exponent",
+        1.5,
+        10.0,
+        unit="-",
+        meaning="DEM exponent of CAM inclusions in the SE network",
+    ),
+    FitParameter(
+        "bare_cam_neck_blocking",
+        0.0,
+        1.0,
+        unit="-",
+        meaning="share of SE necks at bare-CAM contacts blocked by chemical interphase",
+    ),
+    FitParameter(
+        "i0_pristine_A_per_m2",
+        1e-7,
+        10.0,
+        log=True,
+        unit="A/m2",
+        meaning="CAM|SE exchange current density of pristine NCM85 at 25 C",
+    ),
+    FitParameter(
+        "cam_network_exponent",
+        0.3,
+        6.0,
+        unit="-",
+        meaning="Archie exponent of the CAM electronic network",
+    ),
+    FitParameter(
+        "coating_contact_factor",
+        0.05,
+        1.0,
+        unit="-",
+        meaning="electronic contact factor of LiNbO3-coated particles",
+    ),
+    FitParameter(
+        "carbon_network_exponent", 1.0, 8.0, unit="-", meaning="Archie exponent of the C65 network"
+    ),
 ]
 MS_PER_CM_TO_S_PER_M = 0.1
 
@@ -65,22 +104,26 @@ def measured_like(p: TransportParameters) -> dict[str, float]:
     T = MEASUREMENT_TEMPERATURE_K
     for ptfe in (0.0, 0.5, 1.0):
         out[f"separator_sigma_ion/ptfe={ptfe:g}"] = (
-            ionic_conductivity_S_per_m(separator_layer(ptfe), T, p) / MS_PER_CM_TO_S_PER_M)
+            ionic_conductivity_S_per_m(separator_layer(ptfe), T, p) / MS_PER_CM_TO_S_PER_M
+        )
     for f in ("uncoated", "coated", "coated+C65"):
         layer = cathode_sheet_layer(f)
         s_i = ionic_conductivity_S_per_m(layer, T, p)
         s_e = electronic_conductivity_S_per_m(layer, T, p=p)
         g = exchange_conductance_S_per_m3(layer, T, p)
-        out[f"cathode_sigma_ion/{f}"] = apparent_ionic_conductivity(
-            s_i, s_e, g, layer.thickness_um) / MS_PER_CM_TO_S_PER_M
+        out[f"cathode_sigma_ion/{f}"] = (
+            apparent_ionic_conductivity(s_i, s_e, g, layer.thickness_um) / MS_PER_CM_TO_S_PER_M
+        )
         out[f"cathode_sigma_e/{f}"] = s_e / MS_PER_CM_TO_S_PER_M
     return out
 
 
 def target_values() -> dict[str, float]:
     t = load_targets()
-    out = {f"separator_sigma_ion/ptfe={k:g}": float(v)
-           for k, v in t["separator_ionic_conductivity_mS_cm"]["by_ptfe_wt_pct"].items()}
+    out = {
+        f"separator_sigma_ion/ptfe={k:g}": float(v)
+        for k, v in t["separator_ionic_conductivity_mS_cm"]["by_ptfe_wt_pct"].items()
+    }
     cath = t["cathode_sheet_conductivity_mS_cm"]
     for f, v in cath["ionic"].items():
         out[f"cathode_sigma_ion/{f}"] = float(v)
@@ -89,7 +132,9 @@ def target_values() -> dict[str, float]:
     return out
 
 
-def run_fit(n_starts: int = 6, seed: int = 0) -> tuple[FitResult, dict[str, float], dict[str, float]]:
+def run_fit(
+    n_starts: int = 6, seed: int = 0
+) -> tuple[FitResult, dict[str, float], dict[str, float]]:
     targets = target_values()
     keys = sorted(targets)
 
@@ -110,13 +155,21 @@ def write_calibration(result: FitResult, model: dict, targets: dict, path: Path)
         "residual_definition": "ln(model/target)",
         "cost": result.cost,
         "parameters": {
-            p.name: {"value": result.values[p.name], "std": result.std[p.name],
-                     "bounds": [p.lower, p.upper], "unit": p.unit, "meaning": p.meaning}
+            p.name: {
+                "value": result.values[p.name],
+                "std": result.std[p.name],
+                "bounds": [p.lower, p.upper],
+                "unit": p.unit,
+                "meaning": p.meaning,
+            }
             for p in result.parameters
         },
         "residuals": {
-            k: {"model": float(model[k]), "target": float(targets[k]),
-                "rel_error_pct": float(100 * (model[k] / targets[k] - 1))}
+            k: {
+                "model": float(model[k]),
+                "target": float(targets[k]),
+                "rel_error_pct": float(100 * (model[k] / targets[k] - 1)),
+            }
             for k in sorted(targets)
         },
     }
@@ -126,8 +179,9 @@ def write_calibration(result: FitResult, model: dict, targets: dict, path: Path)
 def format_residuals(model: dict, targets: dict) -> str:
     lines = [f"{'observable':34s} {'model':>10s} {'target':>10s} {'error %':>8s}"]
     for k in sorted(targets):
-        lines.append(f"{k:34s} {model[k]:10.4g} {targets[k]:10.4g} "
-                     f"{100 * (model[k] / targets[k] - 1):8.2f}")
+        lines.append(
+            f"{k:34s} {model[k]:10.4g} {targets[k]:10.4g} {100 * (model[k] / targets[k] - 1):8.2f}"
+        )
     return "\n".join(lines)
 
 

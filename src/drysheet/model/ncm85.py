@@ -1,7 +1,7 @@
 """NCM85 (LiNi0.85Co0.10Mn0.05O2) material functions of the Li fraction x (x = 1: fully lithiated).
 
 Open-circuit potential vs Li+/Li:
-    U(x) = U_Chen2020(s) - A_tail * exp(-(1 - x)/w_tail),   s = 1 - K_STO * (1 - x)
+    U(x) = U_Chen2020(s) - A_tail * exp(-(1 - x)/w_tail),   s = 1 - k_sto * (1 - x)
 U_Chen2020 is PyBaMM's NMC811 fit (Chen et al., JES 167 (2020) 080534), used
 as the shape of the Ni-rich curve. K_STO compresses its stoichiometry axis so
 that NCM85's charge to ~4.3 V vs Li reaches ~220 mAh/g of its 275 mAh/g
@@ -10,7 +10,14 @@ theoretical capacity (first-charge capacities of NCM85-type materials at
 The exponential tail reproduces the steep potential drop of Ni-rich NCM near
 full lithiation (first-cycle irreversibility of Ni-rich NCM is largely this
 kinetic end-of-discharge limit: Kasnatscheew et al., PCCP 18 (2016) 3956); the
-Chen fit has no such tail (3.49 V at s = 1).
+Chen fit has no such tail (3.49 V at s = 1). k_sto is calibrated with the
+first-cycle data (``drysheet.calibration.cell_fit``); K_STO below is its
+starting value.
+
+Lattice volume change on delithiation (Kondrakov et al., JPCC 121 (2017)
+3286; lead A): NCM811 shrinks by 5.1 % between 3.0 and 4.3 V vs Li, mostly
+above ~4.0 V vs Li (Li fraction below ~0.4); a logistic in x:
+    eps_v(x) = -VOLUME_CHANGE / (1 + exp((x - X_SHRINK)/W_SHRINK)).
 
 Solid diffusivity (log-linear logistic drop near full lithiation):
     log10 D(x) = log10 D_MID - D_DECADES / (1 + exp(-(x - X_D)/W_D))
@@ -28,22 +35,25 @@ from pybamm.input.parameters.lithium_ion.Chen2020 import nmc_LGM50_ocp_Chen2020
 
 from drysheet.materials import MATERIALS, NCM85_THEORETICAL_mAh_g
 
-IN_INLI_VS_LI_V = 0.62  # In/InLi two-phase potential vs Li+/Li (Santhosha et al., Batt. Supercaps 2019; S)
+IN_INLI_VS_LI_V = (
+    0.62  # In/InLi two-phase potential vs Li+/Li (Santhosha et al., Batt. Supercaps 2019; S)
+)
 
-K_STO = 0.95  # see module docstring
+K_STO = 0.92  # starting value of the calibrated stoichiometry scale (module docstring)
+VOLUME_CHANGE = 0.051  # Kondrakov et al. 2017 (NCM811, 3.0-4.3 V vs Li)
+X_SHRINK = 0.35  # estimate from the same work: collapse sets in above ~4.0-4.1 V vs Li
+W_SHRINK = 0.05  # estimate
 OCP_TAIL_V = 0.8  # amplitude of the end-of-discharge tail (estimate)
 OCP_TAIL_WIDTH = 0.01  # width of the tail in Li fraction (estimate)
 X_PRISTINE = 0.99  # Li fraction of pristine NCM85 (estimate)
 
 D_MID_m2_s = 1e-14  # Ge et al. 2021 (A), mid-window
-D_DECADES = 2.0  # Ge et al. 2021 (A)
+D_DECADES = 1.0  # starting value, calibrated with the first-cycle data (Ge et al. 2021: ~2-3)
 D_X_MID = 0.92  # estimate
 D_X_WIDTH = 0.025  # estimate
 
 # Maximum Li concentration: theoretical capacity x density / F (arithmetic).
-C_MAX_mol_m3 = (
-    NCM85_THEORETICAL_mAh_g * 3.6 * MATERIALS["NCM85"].density_g_cm3 * 1e6 / 96485.33212
-)
+C_MAX_mol_m3 = NCM85_THEORETICAL_mAh_g * 3.6 * MATERIALS["NCM85"].density_g_cm3 * 1e6 / 96485.33212
 
 # Exchange-current prefactor: Chen2020's NMC rate constant 3.42e-6 A m-2 (m3/mol)^1.5 with its
 # c_e = 1000 mol/m3 and c_max = 63104 mol/m3 gives j0 = 3.4 A/m2 at x = 0.5, 25 C; we keep that
@@ -52,20 +62,25 @@ J0_HALF_25C_A_m2 = 3.42e-6 * 1000**0.5 * (63104 / 2)
 J0_ACTIVATION_J_mol = 17800.0
 
 
-def ocp_vs_li(x):
+def ocp_vs_li(x, k_sto=K_STO):
     """Open-circuit potential [V vs Li+/Li] of NCM85 at Li fraction x (numpy or pybamm)."""
-    s = 1.0 - K_STO * (1.0 - x)
+    s = 1.0 - k_sto * (1.0 - x)
     return nmc_LGM50_ocp_Chen2020(s) - OCP_TAIL_V * _exp(-(1.0 - x) / OCP_TAIL_WIDTH)
 
 
-def ocp_vs_in_inli(x):
+def ocp_vs_in_inli(x, k_sto=K_STO):
     """Open-circuit potential [V vs In/InLi] of NCM85."""
-    return ocp_vs_li(x) - IN_INLI_VS_LI_V
+    return ocp_vs_li(x, k_sto) - IN_INLI_VS_LI_V
 
 
-def diffusivity_m2_s(x, arrhenius=1.0):
+def volume_strain(x):
+    """Volumetric lattice strain of NCM85 relative to the lithiated state (negative: shrinkage)."""
+    return -VOLUME_CHANGE / (1.0 + _exp((x - X_SHRINK) / W_SHRINK))
+
+
+def diffusivity_m2_s(x, arrhenius=1.0, decades=D_DECADES):
     """Li diffusivity in NCM85 at Li fraction x (times an Arrhenius factor)."""
-    return arrhenius * D_MID_m2_s * 10.0 ** (-D_DECADES / (1.0 + _exp(-(x - D_X_MID) / D_X_WIDTH)))
+    return arrhenius * D_MID_m2_s * 10.0 ** (-decades / (1.0 + _exp(-(x - D_X_MID) / D_X_WIDTH)))
 
 
 def _exp(v):

@@ -36,22 +36,44 @@ LINBO3_FILM_RESISTANCE_Ohm_m2 = 10e-9 / 1e-3
 C65_BET_m2_g = 62.0  # Imerys Super C65 data sheet (BET nitrogen surface area)
 
 # Calibrated in drysheet.calibration.cell_fit (defaults used before a calibration exists).
-CALIBRATED_DEFAULTS = {
-    "CAM|SE oxidation rate constant [A.m-2]": 0.05,
-    "Coating suppression factor": 0.2,
-    "Carbon|SE oxidation rate constant [A.m-2]": 0.005,
+CALIBRATED_DEFAULTS = {  # starting values of drysheet.calibration.cell_fit
+    "CAM|SE oxidation rate constant [A.m-2]": 0.5,
+    "Coating suppression factor": 0.02,
+    "Carbon|SE oxidation rate constant [A.m-2]": 0.02,
     "SE oxidation transfer coefficient": 0.5,
     "SE oxidation passivation charge [C.m-2]": 100.0,
     "CEI resistance per oxidation charge [Ohm.m4.C-1]": 2e-6,
+    "Contact loss coefficient": 1.0,
+    "NCM85 stoichiometry scale": ncm85.K_STO,
+    "NCM85 diffusivity drop [decades]": ncm85.D_DECADES,
 }
 
 CELL_INPUTS = (
-    "Cathode thickness [m]", "Electrode area [m2]", "Temperature [K]", "CAM volume fraction",
-    "CAM|SE contact fraction", "Cathode ionic conductivity [S.m-1]",
-    "CAM electronic network factor", "Carbon network conductivity [S.m-1]",
-    "Separator area resistance [Ohm.m2]", "Coating film resistance [Ohm.m2]",
-    "Carbon|SE area per volume [m-1]", "CAM|SE oxidation rate constant [A.m-2]",
-    "Carbon|SE oxidation rate constant [A.m-2]", "Initial concentration in NCM [mol.m-3]",
+    "Cathode thickness [m]",
+    "Electrode area [m2]",
+    "Temperature [K]",
+    "CAM volume fraction",
+    "CAM|SE contact fraction",
+    "Cathode ionic conductivity [S.m-1]",
+    "CAM electronic network factor",
+    "Carbon network conductivity [S.m-1]",
+    "Separator area resistance [Ohm.m2]",
+    "Coating film resistance [Ohm.m2]",
+    "Carbon|SE area per volume [m-1]",
+    "CAM|SE oxidation rate constant [A.m-2]",
+    "Carbon|SE oxidation rate constant [A.m-2]",
+    "Initial concentration in NCM [mol.m-3]",
+    "One C current [A]",
+    "Layer compliance",
+)
+# Calibrated constants enter as inputs too, so fits re-solve without rebuilding.
+CALIBRATED_INPUTS = (
+    "SE oxidation transfer coefficient",
+    "SE oxidation passivation charge [C.m-2]",
+    "CEI resistance per oxidation charge [Ohm.m4.C-1]",
+    "Contact loss coefficient",
+    "NCM85 stoichiometry scale",
+    "NCM85 diffusivity drop [decades]",
 )
 
 
@@ -61,12 +83,11 @@ def calibrated_constants(path: Path = CELL_CALIBRATION_FILE) -> dict[str, float]
     if not path.exists():
         return dict(CALIBRATED_DEFAULTS)
     data = yaml.safe_load(path.read_text())
-    return {k: float(v["value"]) for k, v in data["parameters"].items()}
+    return {**CALIBRATED_DEFAULTS, **{k: float(v["value"]) for k, v in data["parameters"].items()}}
 
 
-def parameter_values(calibrated: dict[str, float] | None = None) -> pybamm.ParameterValues:
+def parameter_values() -> pybamm.ParameterValues:
     """ParameterValues with constants set and all `CELL_INPUTS` as ``[input]``."""
-    cal = calibrated or calibrated_constants()
     values = {
         "Particle radius [m]": ncm85_particle_radius_m(),
         "Maximum concentration in NCM [mol.m-3]": ncm85.C_MAX_mol_m3,
@@ -75,16 +96,12 @@ def parameter_values(calibrated: dict[str, float] | None = None) -> pybamm.Param
         "Anode exchange current density [A.m-2]": ANODE_J0_A_m2,
         "SE oxidation reference potential [V]": SE_OXIDATION_REFERENCE_V,
         "SE oxidation activation energy [J.mol-1]": SE_OXIDATION_EA_J_mol,
-        "SE oxidation transfer coefficient": cal["SE oxidation transfer coefficient"],
-        "SE oxidation passivation charge [C.m-2]": cal["SE oxidation passivation charge [C.m-2]"],
-        "CEI resistance per oxidation charge [Ohm.m4.C-1]":
-            cal["CEI resistance per oxidation charge [Ohm.m4.C-1]"],
         "Lower voltage cut-off [V]": 2.3,
         "Upper voltage cut-off [V]": 3.7,
-        "Nominal cell capacity [A.h]": 1e-3,
+        "Nominal cell capacity [A.h]": 1.0,  # currents are in C-rate units (see model)
         "Current function [A]": 0.0,
     }
-    values.update({name: "[input]" for name in CELL_INPUTS})
+    values.update({name: "[input]" for name in CELL_INPUTS + CALIBRATED_INPUTS})
     return pybamm.ParameterValues(values)
 
 
@@ -94,8 +111,11 @@ def ncm85_particle_radius_m() -> float:
     return 0.5 * CAM_PARTICLE_SIZE_um * 1e-6
 
 
-def cell_inputs(cell: Cell, calibrated: dict[str, float] | None = None,
-                initial_li_fraction: float = ncm85.X_PRISTINE) -> dict[str, float]:
+def cell_inputs(
+    cell: Cell,
+    calibrated: dict[str, float] | None = None,
+    initial_li_fraction: float = ncm85.X_PRISTINE,
+) -> dict[str, float]:
     """The per-cell ``[input]`` values of `SolidStateHalfCell` for this cell."""
     cal = calibrated or calibrated_constants()
     cath, sep = cell.cathode, cell.separator
@@ -105,7 +125,8 @@ def cell_inputs(cell: Cell, calibrated: dict[str, float] | None = None,
     se_share = cath.phase_volume_fraction("se") / (1 - cath.porosity)
     a_carbon = C65_BET_m2_g * MATERIALS["C65"].density_g_cm3 * 1e6 * phi_c * se_share
     k_ox_cam = cal["CAM|SE oxidation rate constant [A.m-2]"] * (
-        cal["Coating suppression factor"] if cath.coated else 1.0)
+        cal["Coating suppression factor"] if cath.coated else 1.0
+    )
     return {
         "Cathode thickness [m]": cath.thickness_um * 1e-6,
         "Electrode area [m2]": cell.area_cm2 * 1e-4,
@@ -115,14 +136,19 @@ def cell_inputs(cell: Cell, calibrated: dict[str, float] | None = None,
         "Cathode ionic conductivity [S.m-1]": ionic_conductivity_S_per_m(cath, T),
         "CAM electronic network factor": cam_network_factor(cath),
         "Carbon network conductivity [S.m-1]": carbon_conductivity_S_per_m(cath),
-        "Separator area resistance [Ohm.m2]":
-            sep.thickness_um * 1e-6 / ionic_conductivity_S_per_m(sep, T),
+        "Separator area resistance [Ohm.m2]": sep.thickness_um
+        * 1e-6
+        / ionic_conductivity_S_per_m(sep, T),
         "Coating film resistance [Ohm.m2]": LINBO3_FILM_RESISTANCE_Ohm_m2 if cath.coated else 0.0,
         "Carbon|SE area per volume [m-1]": a_carbon,
         "CAM|SE oxidation rate constant [A.m-2]": k_ox_cam,
-        "Carbon|SE oxidation rate constant [A.m-2]":
-            cal["Carbon|SE oxidation rate constant [A.m-2]"],
+        "Carbon|SE oxidation rate constant [A.m-2]": cal[
+            "Carbon|SE oxidation rate constant [A.m-2]"
+        ],
         "Initial concentration in NCM [mol.m-3]": initial_li_fraction * ncm85.C_MAX_mol_m3,
+        "One C current [A]": one_c_current_A(cell),
+        "Layer compliance": cath.compliance,
+        **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 
 
@@ -131,5 +157,10 @@ def one_c_current_A(cell: Cell) -> float:
     return ONE_C_mA_PER_g * 1e-3 * cell.cam_mass_g
 
 
-__all__ = ["CELL_INPUTS", "calibrated_constants", "cell_inputs", "one_c_current_A",
-           "parameter_values"]
+__all__ = [
+    "CELL_INPUTS",
+    "calibrated_constants",
+    "cell_inputs",
+    "one_c_current_A",
+    "parameter_values",
+]

@@ -3,7 +3,9 @@
 NCM85 | LPSCl composite cathode | LPSCl separator | In/InLi, in the spirit of
 PyBaMM's "basic" models: all equations are visible in this one file.
 Potentials are measured against In/InLi (the anode's equilibrium potential is
-the zero). Current I > 0 on discharge (PyBaMM's convention), i = I / A.
+the zero). Current I > 0 on discharge (PyBaMM's convention), i = I / A; the
+"Current function [A]" is in C-rate units and I = C-rate x "One C current [A]",
+so that pybamm.Experiment protocols written in C-rates serve any cell.
 
 Cathode, scaled coordinate X = x / L in [0, 1] (X = 0 separator, X = 1 current
 collector); particle coordinate rho = r / R in [0, 1].
@@ -11,13 +13,20 @@ collector); particle coordinate rho = r / R in [0, 1].
 * Single-ion SE (transference number 1, no salt gradients):
       i_e = -(sigma_ion / L) dphi_e/dX,      di_e/dX = L (a j + a_ox j_ox + a_C j_ox,C)
       phi_e(0) = -eta_anode - i R_sep,       i_e(1) = 0
-* Electronic conduction, sigma_s(x_surf) = kappa_net sigma_NCM(x_surf, T) + sigma_C:
+* Electronic conduction, sigma_s = kappa_net psi sigma_NCM(x_surf, T) + sigma_C:
       i_s = -(sigma_s / L) dphi_s/dX,        di_s/dX = -L (a j + ...) - i * delta_cc
   with zero-flux ends and the cell current as a sink in the current-collector
   cell (robust with a decades-wide sigma_s; DESIGN.md pitfalls).
 * Particle diffusion with D(x) (NCM85): dc/dt = (1/R^2) div(D grad c),
-      -D dc/drho|_1 = R theta j / F   (the contact current spread over the sphere).
-* Butler-Volmer on the active CAM|SE contact area a = 3 phi_CAM / R * theta,
+      -D dc/drho|_1 = R theta psi j / F   (the contact current spread over the sphere).
+* Chemomechanical contact: a brittle layer loses CAM contacts when NCM
+  shrinks beyond the largest strain it has already seen (Koerver et al., Chem.
+  Mater. 29 (2017) 5574: irreversible contact loss in the first charge). With
+  s the running maximum of |eps_v(x_avg)| (ds/dt = k_track max(|eps_v| - s, 0)),
+      psi = exp(-(1 - c) beta s / VOLUME_CHANGE),
+  c the layer's compliance (0 pellet, ~0.9 PTFE sheet) and beta calibrated.
+  psi scales the active CAM|SE area and the CAM electronic network.
+* Butler-Volmer on the active CAM|SE contact area a = 3 phi_CAM / R * theta * psi,
   with a film resistance R_f (LiNbO3 coating + CEI) in series:
       j = 2 j0 sinh(F (phi_s - phi_e - U(x_surf) - R_f j) / (2 R T)),
       j0 = 2 j0_half sqrt(x_s (1 - x_s)) * Arrhenius      (j is an algebraic state).
@@ -42,6 +51,7 @@ from drysheet.transport import ncm_electronic_conductivity_S_per_m
 
 F = 96485.33212
 R_GAS = 8.314462618
+STRAIN_TRACKING_RATE_s = 1e-2  # 1/s: s follows the running maximum within ~100 s
 
 
 def _p(name: str) -> pybamm.Parameter:
@@ -56,10 +66,18 @@ class SolidStateHalfCell(pybamm.BaseModel):
     ``side_reactions`` switches SE oxidation off (for the PyBaMM cross-check).
     """
 
-    def __init__(self, n_x: int = 15, n_r: int = 10, side_reactions: bool = True,
-                 name: str = "drysheet solid-state half cell"):
+    def __init__(
+        self,
+        n_x: int = 15,
+        n_r: int = 10,
+        side_reactions: bool = True,
+        name: str = "drysheet solid-state half cell",
+    ):
         super().__init__(name)
         self.n_x, self.n_r = n_x, n_r
+        # pybamm.Experiment's voltage-control (CV) submodel reads these two.
+        self.param = pybamm.LithiumIonParameters()
+        self.options = pybamm.BatteryModelOptions({})
 
         # ---- parameters (per-cell ones become [input]s) ----------------------
         L = _p("Cathode thickness [m]")
@@ -84,18 +102,24 @@ class SolidStateHalfCell(pybamm.BaseModel):
         alpha_ox = _p("SE oxidation transfer coefficient")
         q_pass = _p("SE oxidation passivation charge [C.m-2]")
         r_cei = _p("CEI resistance per oxidation charge [Ohm.m4.C-1]")
-        self.param_current = pybamm.FunctionParameter("Current function [A]", {"Time [s]": pybamm.t})
-        i_cell = self.param_current / A
+        # The applied current comes in C-rate units (pybamm.Experiment's "A"), times 1C.
+        I_rate = pybamm.FunctionParameter("Current function [A]", {"Time [s]": pybamm.t})
+        I = I_rate * _p("One C current [A]")
+        i_cell = I / A
 
         F_RT = F / (R_GAS * T)
         arrh_j0 = pybamm.exp(-ncm85.J0_ACTIVATION_J_mol / R_GAS * (1 / T - 1 / 298.15))
-        arrh_D = pybamm.exp(-_p("NCM diffusion activation energy [J.mol-1]") / R_GAS
-                            * (1 / T - 1 / 298.15))
+        arrh_D = pybamm.exp(
+            -_p("NCM diffusion activation energy [J.mol-1]") / R_GAS * (1 / T - 1 / 298.15)
+        )
 
         # ---- variables -------------------------------------------------------
         Q = pybamm.Variable("Discharge capacity [A.h]")
-        c_s = pybamm.Variable("Particle concentration [mol.m-3]", domain="positive particle",
-                              auxiliary_domains={"secondary": "positive electrode"})
+        c_s = pybamm.Variable(
+            "Particle concentration [mol.m-3]",
+            domain="positive particle",
+            auxiliary_domains={"secondary": "positive electrode"},
+        )
         phi_s = pybamm.Variable("Cathode solid potential [V]", domain="positive electrode")
         phi_e = pybamm.Variable("Cathode electrolyte potential [V]", domain="positive electrode")
         j = pybamm.Variable("Intercalation current density [A.m-2]", domain="positive electrode")
@@ -103,10 +127,24 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
         c_surf = pybamm.surf(c_s)
         x_surf = c_surf / c_max
-        a = 3 * eps_cam / R * theta
+        x_local = pybamm.r_average(c_s) / c_max
+
+        # ---- chemomechanical contact ------------------------------------------
+        s_max = pybamm.Variable("Largest NCM shrinkage seen", domain="positive electrode")
+        strain = -ncm85.volume_strain(x_local)
+        self.rhs[s_max] = STRAIN_TRACKING_RATE_s * pybamm.maximum(strain - s_max, 0)
+        self.initial_conditions[s_max] = pybamm.Scalar(0)
+        psi = pybamm.exp(
+            -(1 - _p("Layer compliance"))
+            * _p("Contact loss coefficient")
+            * s_max
+            / ncm85.VOLUME_CHANGE
+        )
+        a = 3 * eps_cam / R * theta * psi
 
         # ---- kinetics --------------------------------------------------------
-        U = ncm85.ocp_vs_in_inli(x_surf)
+        k_sto = _p("NCM85 stoichiometry scale")
+        U = ncm85.ocp_vs_in_inli(x_surf, k_sto)
         q_cam = None
         R_film = R_coat
         if side_reactions:
@@ -120,8 +158,9 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
         a_j_total = a * j
         if side_reactions:
-            arrh_ox = pybamm.exp(-_p("SE oxidation activation energy [J.mol-1]") / R_GAS
-                                 * (1 / T - 1 / 298.15))
+            arrh_ox = pybamm.exp(
+                -_p("SE oxidation activation energy [J.mol-1]") / R_GAS * (1 / T - 1 / 298.15)
+            )
             tafel = arrh_ox * pybamm.exp(alpha_ox * F_RT * (phi_s - phi_e - U_ox))
             j_ox_cam = k_ox_cam * tafel / (1 + q_cam / q_pass)
             j_ox_c = k_ox_c * tafel / (1 + q_c / q_pass)
@@ -133,17 +172,17 @@ class SolidStateHalfCell(pybamm.BaseModel):
             a_j_total = a_j_total + a_j_side
 
         # ---- particles -------------------------------------------------------
-        D = ncm85.diffusivity_m2_s(c_s / c_max, arrh_D)
+        D = ncm85.diffusivity_m2_s(c_s / c_max, arrh_D, _p("NCM85 diffusivity drop [decades]"))
         self.rhs[c_s] = -pybamm.div(-D * pybamm.grad(c_s)) / R**2
         self.boundary_conditions[c_s] = {
             "left": (pybamm.Scalar(0), "Neumann"),
-            "right": (-R * theta * j / (F * pybamm.surf(D)), "Neumann"),
+            "right": (-R * theta * psi * j / (F * pybamm.surf(D)), "Neumann"),
         }
         self.initial_conditions[c_s] = c_init
 
         # ---- electronic conduction (sink at the current collector) ----------
         sigma_ncm = ncm_electronic_conductivity_S_per_m(x_surf, T, xp=pybamm)
-        sigma_s = kappa_net * sigma_ncm + sigma_c
+        sigma_s = kappa_net * psi * sigma_ncm + sigma_c
         i_s = -(sigma_s / L) * pybamm.grad(phi_s)
         h = 1.0 / n_x
         cc_cell = X > 1 - h  # indicator of the last finite-volume cell
@@ -152,7 +191,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "left": (pybamm.Scalar(0), "Neumann"),
             "right": (pybamm.Scalar(0), "Neumann"),
         }
-        self.initial_conditions[phi_s] = ncm85.ocp_vs_in_inli(c_init / c_max)
+        self.initial_conditions[phi_s] = ncm85.ocp_vs_in_inli(c_init / c_max, k_sto)
 
         # ---- ionic conduction in the SE ---------------------------------------
         eta_anode = 2 / F_RT * pybamm.arcsinh(i_cell / (2 * j0_anode))
@@ -164,9 +203,6 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "right": (pybamm.Scalar(0), "Neumann"),
         }
         self.initial_conditions[phi_e] = pybamm.Scalar(0)
-
-        # ---- capacity counter, voltage, events --------------------------------
-        I = self.param_current
         self.rhs[Q] = I / 3600
         self.initial_conditions[Q] = pybamm.Scalar(0)
         V = pybamm.boundary_value(phi_s, "right")
@@ -179,8 +215,10 @@ class SolidStateHalfCell(pybamm.BaseModel):
         self.variables = {
             "Time [s]": pybamm.t,
             "Discharge capacity [A.h]": Q,
-            "Current [A]": I,
-            "Current variable [A]": I,
+            "Current [A]": I_rate,  # C-rate units, as pybamm.Experiment expects
+            "Current variable [A]": I_rate,
+            "C-rate": I_rate,
+            "Cell current [A]": I,
             "Current density [A.m-2]": i_cell,
             "Voltage [V]": V,
             "Battery voltage [V]": V,
@@ -194,16 +232,22 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "Anode overpotential [V]": eta_anode,
             "Separator ohmic drop [V]": i_cell * R_sep,
             "Film resistance [Ohm.m2]": R_film,
+            "CAM contact retained": psi,
+            "Average CAM contact retained": pybamm.x_average(psi),
         }
         if side_reactions:
             vol = L * A
-            self.variables.update({
-                "CAM|SE oxidation charge [C.m-2]": q_cam,
-                "Carbon|SE oxidation charge [C.m-2]": q_c,
-                "Side-reaction current [A]": vol * pybamm.x_average(a_j_side),
-                "Side-reaction charge [A.h]": vol * pybamm.x_average(a * q_cam + a_c * q_c) / 3600,
-                "CAM|SE oxidation current density [A.m-2]": j_ox_cam,
-            })
+            self.variables.update(
+                {
+                    "CAM|SE oxidation charge [C.m-2]": q_cam,
+                    "Carbon|SE oxidation charge [C.m-2]": q_c,
+                    "Side-reaction current [A]": vol * pybamm.x_average(a_j_side),
+                    "Side-reaction charge [A.h]": vol
+                    * pybamm.x_average(a * q_cam + a_c * q_c)
+                    / 3600,
+                    "CAM|SE oxidation current density [A.m-2]": j_ox_cam,
+                }
+            )
 
     @property
     def summary_variables(self) -> list[str]:
@@ -214,13 +258,18 @@ class SolidStateHalfCell(pybamm.BaseModel):
     @property
     def default_geometry(self):
         xp = pybamm.SpatialVariable("x_p", domain="positive electrode", coord_sys="cartesian")
-        rp = pybamm.SpatialVariable("r_p", domain="positive particle",
-                                    auxiliary_domains={"secondary": "positive electrode"},
-                                    coord_sys="spherical polar")
-        return pybamm.Geometry({
-            "positive electrode": {xp: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}},
-            "positive particle": {rp: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}},
-        })
+        rp = pybamm.SpatialVariable(
+            "r_p",
+            domain="positive particle",
+            auxiliary_domains={"secondary": "positive electrode"},
+            coord_sys="spherical polar",
+        )
+        return pybamm.Geometry(
+            {
+                "positive electrode": {xp: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}},
+                "positive particle": {rp: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}},
+            }
+        )
 
     @property
     def default_var_pts(self):
@@ -228,15 +277,18 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
     @property
     def default_submesh_types(self):
-        return {"positive electrode": pybamm.Uniform1DSubMesh,
-                "positive particle": pybamm.Uniform1DSubMesh}
+        return {
+            "positive electrode": pybamm.Uniform1DSubMesh,
+            "positive particle": pybamm.Uniform1DSubMesh,
+        }
 
     @property
     def default_spatial_methods(self):
-        return {"positive electrode": pybamm.FiniteVolume(),
-                "positive particle": pybamm.FiniteVolume()}
+        return {
+            "positive electrode": pybamm.FiniteVolume(),
+            "positive particle": pybamm.FiniteVolume(),
+        }
 
     @property
     def default_solver(self):
         return pybamm.IDAKLUSolver(rtol=1e-6, atol=1e-8)
-

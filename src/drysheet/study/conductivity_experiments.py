@@ -32,22 +32,31 @@ def separator_layer(ptfe_wt_pct: float) -> Layer:
         DrySheet(ptfe_wt_pct=ptfe_wt_pct) if ptfe_wt_pct > 0 else PowderPressing(pressure_MPa=62.0)
     )
     return make_layer(
-        "separator", get_formulation("separator"), route,
-        max_pressure_MPa=MEASUREMENT_PRESSURE_MPa, thickness_um=SEPARATOR_THICKNESS_um,
+        "separator",
+        get_formulation("separator"),
+        route,
+        max_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
+        thickness_um=SEPARATOR_THICKNESS_um,
     )
 
 
 def cathode_sheet_layer(formulation: str) -> Layer:
     """The 0.5 wt% PTFE cathode sheet of the DC polarisation measurements."""
     return make_layer(
-        "cathode", get_formulation(formulation), DrySheet(ptfe_wt_pct=CATHODE_SHEET_PTFE_WT_PCT),
-        max_pressure_MPa=MEASUREMENT_PRESSURE_MPa, cam_loading_mg_cm2=CATHODE_SHEET_LOADING_mg_cm2,
+        "cathode",
+        get_formulation(formulation),
+        DrySheet(ptfe_wt_pct=CATHODE_SHEET_PTFE_WT_PCT),
+        max_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
+        cam_loading_mg_cm2=CATHODE_SHEET_LOADING_mg_cm2,
     )
 
 
 def se_sheet_layer() -> Layer:
     """The SE sheets that block electrons in the electron-blocking cell."""
     return make_layer(
-        "separator", get_formulation("separator"), DrySheet(ptfe_wt_pct=CATHODE_SHEET_PTFE_WT_PCT),
-        max_pressure_MPa=MEASUREMENT_PRESSURE_MPa, thickness_um=SE_SHEET_IN_DC_CELL_THICKNESS_um,
+        "separator",
+        get_formulation("separator"),
+        DrySheet(ptfe_wt_pct=CATHODE_SHEET_PTFE_WT_PCT),
+        max_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
+        thickness_um=SE_SHEET_IN_DC_CELL_THICKNESS_um,
     )

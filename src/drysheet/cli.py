@@ -1,0 +1,130 @@
+"""The ``drysheet`` command line (typer): reproduce, simulate, analyze, calibrate."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drysheet.errors import DrysheetInputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="drysheet: simulate, analyse and fit dry-processed sulfide SSB cells.",
+)
+
+
+def _user_errors(fn):
+    """Show DrysheetInputError as a one-line message and exit 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DrysheetInputError as err:
+            typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@app.command()
+@_user_errors
+def reproduce(
+    out: Annotated[
+        Path, typer.Option("--out", help="folder for observables.csv, figures, report.html")
+    ] = Path("drysheet-report"),
+    progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+) -> None:
+    """Reproduce the reference study: observables.csv, figures and report.html in OUT."""
+    from drysheet.study.reproduce import reproduce as run
+
+    report = run(out, progress=progress)
+    typer.echo(f"wrote {out / 'observables.csv'} and {report}")
+
+
+@app.command()
+@_user_errors
+def simulate(
+    cell: Annotated[
+        str,
+        typer.Argument(
+            help="FORMULATION/ARCHITECTURE (e.g. coated+C65/sheet-sheet) or a cell YAML file"
+        ),
+    ],
+    protocol: Annotated[
+        str, typer.Option(help="'study', 'first-cycles' or a protocol YAML file")
+    ] = "study",
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("drysheet-simulation"),
+) -> None:
+    """Run one cell through a protocol: time series, cycle table and voltage plot."""
+    from drysheet.analysis.plots import save, voltage_capacity_figure
+    from drysheet.cell import load_cell, study_cell
+    from drysheet.protocols import get_protocol
+    from drysheet.simulate import Simulator
+
+    if cell.lower().endswith((".yaml", ".yml")):
+        the_cell = load_cell(cell)
+    elif cell.count("/") == 1:
+        the_cell = study_cell(*cell.split("/"))
+    else:
+        raise DrysheetInputError(
+            f"cell: {cell!r} is neither FORMULATION/ARCHITECTURE nor a .yaml file"
+        )
+    result = Simulator(get_protocol(protocol)).run(the_cell)
+    out.mkdir(parents=True, exist_ok=True)
+    result.timeseries.to_csv(out / "timeseries.csv", index=False)
+    result.cycles.to_csv(out / "cycles.csv", index=False)
+    save(voltage_capacity_figure(result), out / "voltage.png")
+    typer.echo(f"{the_cell.label}: {len(result.cycles)} cycles, status: {result.meta['status']}")
+    typer.echo(f"wrote {out}/timeseries.csv, cycles.csv, voltage.png")
+
+
+@app.command()
+@_user_errors
+def analyze(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="cycler files (.mpr, .mpt, .nda, .ndax, .res, MACCOR .txt, .csv)"),
+    ],
+    mass_mg: Annotated[
+        float | None, typer.Option("--mass-mg", help="CAM mass in mg (else from file metadata)")
+    ] = None,
+    area_cm2: Annotated[float | None, typer.Option("--area-cm2", help="electrode area")] = None,
+    thickness_um: Annotated[
+        float | None, typer.Option("--thickness-um", help="cathode thickness")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="force a reader (default: by extension)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("drysheet-analysis"),
+) -> None:
+    """Per-cycle tables and plots from measured cycler files."""
+    from drysheet.analysis.command import run_analyze
+
+    summary = run_analyze(files, out, mass_mg, area_cm2, thickness_um, fmt)
+    for f in summary["files"]:
+        typer.echo(", ".join(f"{k}={v}" for k, v in f.items()))
+
+
+@app.command()
+@_user_errors
+def calibrate(
+    what: Annotated[str, typer.Argument(help="'transport' (Fig. 1) or 'cell' (first cycle)")],
+) -> None:
+    """Re-run a calibration fit, rewrite its YAML in the package and print the residuals."""
+    if what == "transport":
+        from drysheet.calibration.transport_fit import main
+    elif what == "cell":
+        from drysheet.calibration.cell_fit import main
+    else:
+        raise DrysheetInputError(f"calibrate: unknown target {what!r}; use 'transport' or 'cell'")
+    main()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,196 @@
+"""Cycling protocols: rests, CC charge/discharge to voltage limits, optional CV holds,
+organised in labelled, repeated blocks (SYSTEM.md §5.3, §5.6).
+
+A `Protocol` turns into a `pybamm.Experiment` whose currents are in C-rate
+units: the model multiplies them by the cell's 1C current (190 mA per g NCM85),
+so one built simulation serves cells of any CAM mass. Each charge+discharge
+pair is one cycle (charge-first, as in `drysheet.result`).
+
+The study's protocol (`study_protocol`): 1 h rest at open circuit, two C/10
+cycles ("formation"), a rate test at C/10, C/5, C/2 and 1C, then C/5 cycling
+("long C/5") up to 100 cycles in total. The study does not state the cycles
+per rate step; drysheet's default is 3 cycles per step with charge and
+discharge at the same rate (configurable: ``rate_cycles``, ``rate_charge_c``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pybamm
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from drysheet.errors import DrysheetInputError, explain_validation_error
+
+STUDY_V_MIN, STUDY_V_MAX = 2.3, 3.7  # V vs In/InLi (SYSTEM.md §5.3)
+RATE_TEST_C = (0.1, 0.2, 0.5, 1.0)
+RATE_LABELS = {0.05: "C/20", 0.1: "C/10", 0.2: "C/5", 0.5: "C/2", 1.0: "1C", 2.0: "2C"}
+CC_DURATION_MARGIN = 1.6  # a CC step may last this many times its nominal 1/C hours
+
+
+def c_rate_label(c_rate: float) -> str:
+    return RATE_LABELS.get(round(c_rate, 4), f"{c_rate:g}C")
+
+
+class Step(BaseModel):
+    """One step: ``rest`` for ``duration_h``; or CC ``charge``/``discharge`` at
+    ``c_rate`` to the protocol's voltage limit, optionally followed by a CV hold
+    at that limit until the current falls to ``cv_cutoff_c_rate``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["rest", "charge", "discharge"]
+    c_rate: float | None = Field(None, gt=0, le=20)
+    duration_h: float | None = Field(None, gt=0, le=1000)
+    cv_cutoff_c_rate: float | None = Field(None, gt=0, le=20)
+
+    @model_validator(mode="after")
+    def _check(self) -> Step:
+        if self.kind == "rest" and self.duration_h is None:
+            raise ValueError("a rest step needs duration_h")
+        if self.kind != "rest" and self.c_rate is None:
+            raise ValueError(f"a {self.kind} step needs c_rate")
+        return self
+
+    def pybamm_steps(self, v_min: float, v_max: float) -> list[str]:
+        if self.kind == "rest":
+            return [f"Rest for {self.duration_h} hours"]
+        limit = v_max if self.kind == "charge" else v_min
+        hours = self.duration_h or CC_DURATION_MARGIN / self.c_rate
+        verb = "Charge" if self.kind == "charge" else "Discharge"
+        steps = [f"{verb} at {self.c_rate} A for {hours:.6g} hours or until {limit} V"]
+        if self.cv_cutoff_c_rate is not None:
+            steps.append(f"Hold at {limit} V until {self.cv_cutoff_c_rate} A")
+        return steps
+
+
+class Block(BaseModel):
+    """A labelled group of steps repeated ``repeat`` times; each repetition of a
+    block containing a charge and a discharge is one cycle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    label: str = Field(min_length=1)
+    steps: tuple[Step, ...] = Field(min_length=1)
+    repeat: int = Field(1, ge=1, le=10000)
+
+
+class Protocol(BaseModel):
+    """A cycling protocol within voltage limits (V vs the counter electrode)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = "custom"
+    v_min: float = Field(STUDY_V_MIN, ge=0, le=6)
+    v_max: float = Field(STUDY_V_MAX, ge=0, le=6)
+    temperature_C: float | None = Field(None, ge=-40, le=120)
+    blocks: tuple[Block, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_window(self) -> Protocol:
+        if self.v_min >= self.v_max:
+            raise ValueError(f"v_min ({self.v_min}) must be below v_max ({self.v_max})")
+        return self
+
+    def pybamm_cycles(self) -> list[tuple[str, ...]]:
+        """The protocol as pybamm cycles: one tuple of step strings per repetition."""
+        cycles: list[tuple[str, ...]] = []
+        for block in self.blocks:
+            strings = tuple(
+                s for step in block.steps for s in step.pybamm_steps(self.v_min, self.v_max)
+            )
+            cycles.extend([strings] * block.repeat)
+        return cycles
+
+    def cycle_labels(self) -> list[str]:
+        """Block label of each pybamm cycle, in order."""
+        return [b.label for b in self.blocks for _ in range(b.repeat)]
+
+    def experiment(self) -> pybamm.Experiment:
+        return pybamm.Experiment(self.pybamm_cycles())
+
+    @property
+    def n_cycles(self) -> int:
+        return sum(b.repeat for b in self.blocks)
+
+    def truncated(self, n_cycles: int) -> Protocol:
+        """The first ``n_cycles`` pybamm cycles of this protocol."""
+        blocks, left = [], n_cycles
+        for b in self.blocks:
+            if left <= 0:
+                break
+            blocks.append(b.model_copy(update={"repeat": min(b.repeat, left)}))
+            left -= b.repeat
+        return self.model_copy(update={"blocks": tuple(blocks)})
+
+
+def _cycle(c_charge: float, c_discharge: float, rest_h: float | None = None) -> tuple[Step, ...]:
+    steps = [Step(kind="rest", duration_h=rest_h)] if rest_h else []
+    return (
+        *steps,
+        Step(kind="charge", c_rate=c_charge),
+        Step(kind="discharge", c_rate=c_discharge),
+    )
+
+
+def study_protocol(
+    rate_cycles: int = 3, total_cycles: int = 100, rate_charge_c: float | None = None
+) -> Protocol:
+    """The study's protocol (module docstring); ``rate_charge_c`` fixes the charge
+    rate of the rate test (default: same as the discharge rate)."""
+    blocks = [
+        Block(label="formation", steps=_cycle(0.1, 0.1, rest_h=1.0)),
+        Block(label="formation", steps=_cycle(0.1, 0.1)),
+    ]
+    for c in RATE_TEST_C:
+        blocks.append(
+            Block(
+                label=f"rate {c_rate_label(c)}",
+                steps=_cycle(rate_charge_c or c, c),
+                repeat=rate_cycles,
+            )
+        )
+    done = 2 + rate_cycles * len(RATE_TEST_C)
+    if total_cycles > done:
+        blocks.append(Block(label="long C/5", steps=_cycle(0.2, 0.2), repeat=total_cycles - done))
+    return Protocol(name="study", blocks=tuple(blocks))
+
+
+def dems_protocol(v_max: float) -> Protocol:
+    """The DEMS run (SYSTEM.md §5.6): 6 h rest, one C/20 cycle, room temperature."""
+    return Protocol(
+        name="dems",
+        v_min=STUDY_V_MIN,
+        v_max=v_max,
+        temperature_C=25.0,
+        blocks=(Block(label="DEMS C/20", steps=_cycle(0.05, 0.05, rest_h=6.0)),),
+    )
+
+
+PRESET_PROTOCOLS = {"study": study_protocol, "first-cycles": lambda: study_protocol().truncated(2)}
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Load a Protocol from YAML (fields as in `Protocol`)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise DrysheetInputError(f"{path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise DrysheetInputError(f"{path}: not readable as YAML ({err})") from None
+    try:
+        return Protocol.model_validate(data)
+    except ValidationError as err:
+        raise explain_validation_error(err, str(path)) from None
+
+
+def get_protocol(name_or_path: str) -> Protocol:
+    """A preset protocol by name (``study``, ``first-cycles``) or a YAML file."""
+    if name_or_path in PRESET_PROTOCOLS:
+        return PRESET_PROTOCOLS[name_or_path]()
+    if Path(name_or_path).suffix.lower() in (".yaml", ".yml"):
+        return load_protocol(name_or_path)
+    raise DrysheetInputError(
+        f"protocol: {name_or_path!r} is neither a preset ({', '.join(PRESET_PROTOCOLS)}) "
+        "nor a .yaml file"
+    )

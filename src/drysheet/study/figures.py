@@ -1,0 +1,179 @@
+"""Figures of the reproduced study (matplotlib, Agg backend); each returns a Figure."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from drysheet.cell import STUDY_ARCHITECTURES  # noqa: E402
+from drysheet.formulation import STUDY_CATHODE_FORMULATIONS  # noqa: E402
+from drysheet.result import Result  # noqa: E402
+from drysheet.study.observables import Observable, target_for  # noqa: E402
+
+ARCH_COLORS = {"powder-powder": "#1b6ca8", "sheet-powder": "#e07b39", "sheet-sheet": "#3a9d5d"}
+TARGET_STYLE = {"marker": "D", "color": "k", "ls": "none", "ms": 6, "label": "study (target)"}
+
+
+def fig1b_separator(separator: pd.DataFrame, curve: pd.DataFrame) -> Figure:
+    """Separator ionic conductivity vs PTFE content (EIS route) with targets."""
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ax.plot(curve["ptfe_wt_pct"], curve["sigma_mS_cm"], "-", color="0.6", label="transport model")
+    ax.errorbar(
+        separator["ptfe_wt_pct"],
+        separator["measured_mS_cm"],
+        yerr=separator["std_mS_cm"],
+        fmt="o",
+        color="#1b6ca8",
+        label="virtual EIS + fit",
+    )
+    targets = [(p, target_for(f"separator_sigma_ion/ptfe={p:g}")) for p in separator["ptfe_wt_pct"]]
+    tx, ty = zip(*[(p, t) for p, t in targets if t is not None], strict=True)
+    ax.plot(tx, ty, **TARGET_STYLE)
+    ax.set(
+        xlabel="PTFE in separator (wt%)",
+        ylabel="σ_ion (mS/cm)",
+        title="Separator ionic conductivity, 25 °C, 200 MPa",
+    )
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def fig1e_cathode(cathode: pd.DataFrame) -> Figure:
+    """Cathode sheet ionic and electronic conductivity (DC polarisation) vs targets."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, kind, key in (
+        (axes[0], "ionic", "cathode_sigma_ion"),
+        (axes[1], "electronic", "cathode_sigma_e"),
+    ):
+        part = (
+            cathode[cathode["kind"] == kind]
+            .set_index("formulation")
+            .loc[list(STUDY_CATHODE_FORMULATIONS)]
+        )
+        x = np.arange(len(part))
+        ax.bar(
+            x - 0.2,
+            part["measured_mS_cm"],
+            0.4,
+            yerr=part["std_mS_cm"],
+            color="#1b6ca8",
+            label="virtual DC polarisation",
+        )
+        ax.bar(
+            x + 0.2,
+            [target_for(f"{key}/{f}") for f in part.index],
+            0.4,
+            color="0.3",
+            label="study (target)",
+        )
+        ax.set_xticks(x, part.index)
+        ax.set_yscale("log")
+        ax.set(ylabel=f"σ_{'ion' if kind == 'ionic' else 'e'} (mS/cm)", title=f"{kind} (sheets)")
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def fig3_voltage_curves(results: dict[tuple[str, str], Result]) -> Figure:
+    """First-cycle voltage vs specific capacity, one panel per formulation (Fig. 3a-c)."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+    for ax, f in zip(axes, STUDY_CATHODE_FORMULATIONS, strict=True):
+        for a in STUDY_ARCHITECTURES:
+            res = results.get((f, a))
+            if res is None:
+                continue
+            ts = res.timeseries
+            first = ts[ts["cycle"] == 1]
+            mass = res.meta["cam_mass_g"]
+            for sign, ls in ((1, "-"), (-1, "--")):
+                seg = first[np.sign(first["current_A"]) == sign]
+                if len(seg) < 2:
+                    continue
+                q = np.concatenate(
+                    [[0], np.cumsum(np.abs(np.diff(seg["time_s"]) * seg["current_A"].iloc[1:]))]
+                )
+                ax.plot(
+                    q / 3.6 / mass,
+                    seg["voltage_V"],
+                    ls,
+                    color=ARCH_COLORS[a],
+                    label=a if sign == 1 else None,
+                )
+        ax.set(title=f, xlabel="specific capacity (mAh/g)")
+    axes[0].set_ylabel("voltage (V vs In/InLi)")
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.suptitle("First cycle at C/10, 45 °C (solid: charge, dashed: discharge)")
+    fig.tight_layout()
+    return fig
+
+
+def fig3_bars(
+    rows: list[Observable], prefix: str, ylabel: str, ylim: tuple[float, float]
+) -> Figure:
+    """Grouped bars model vs target of ``{prefix}/{f}/{a}`` observables (Fig. 3d-f)."""
+    values = {r.key: r.value for r in rows}
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    width = 0.13
+    for i, f in enumerate(STUDY_CATHODE_FORMULATIONS):
+        for j, a in enumerate(STUDY_ARCHITECTURES):
+            key = f"{prefix}/{f}/{a}"
+            x = i + (j - 1) * 2 * width
+            if key in values:
+                ax.bar(
+                    x - width / 2,
+                    values[key],
+                    width,
+                    color=ARCH_COLORS[a],
+                    label=a if i == 0 else None,
+                )
+            t = target_for(key)
+            if t is not None:
+                ax.bar(
+                    x + width / 2,
+                    t,
+                    width,
+                    color=ARCH_COLORS[a],
+                    alpha=0.35,
+                    hatch="//",
+                    label="study (hatched)" if i == 0 and j == 0 else None,
+                )
+    ax.set_xticks(range(3), STUDY_CATHODE_FORMULATIONS)
+    ax.set(ylabel=ylabel, ylim=ylim)
+    ax.legend(frameon=False, fontsize=8, ncol=4)
+    fig.tight_layout()
+    return fig
+
+
+def fig3_rate(rate: pd.DataFrame) -> Figure:
+    """Discharge capacity through the rate test, one panel per formulation (Fig. 3m-o)."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
+    for ax, f in zip(axes, STUDY_CATHODE_FORMULATIONS, strict=True):
+        for a in STUDY_ARCHITECTURES:
+            part = rate[(rate["formulation"] == f) & (rate["architecture"] == a)]
+            ax.plot(
+                part["cycle"],
+                part["discharge_capacity_mAh_g"],
+                "o-",
+                ms=3,
+                color=ARCH_COLORS[a],
+                label=a,
+            )
+        labels = rate.drop_duplicates("label")
+        for _, r in labels.iterrows():
+            ax.annotate(
+                r["label"].removeprefix("rate "),
+                (r["cycle"], 0.02),
+                xycoords=("data", "axes fraction"),
+                fontsize=8,
+            )
+        ax.set(title=f"{f} (prediction)", xlabel="cycle")
+    axes[0].set_ylabel("discharge capacity (mAh/g)")
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

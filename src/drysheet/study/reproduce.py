@@ -1,0 +1,159 @@
+"""`drysheet reproduce`: run the study's experiments through the model and write
+``observables.csv``, figures (PNG) and ``report.html`` into one folder.
+
+Each part runs on its own: if one fails, its error is recorded in the report
+and the other parts are still written.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm.auto import tqdm
+
+from drysheet.model.parameters import CELL_CALIBRATION_FILE
+from drysheet.study import conductivity_experiments as exp
+from drysheet.study.conductivity import run_conductivity
+from drysheet.study.figures import (
+    fig1b_separator,
+    fig1e_cathode,
+    fig3_bars,
+    fig3_rate,
+    fig3_voltage_curves,
+)
+from drysheet.study.first_cycle import RATE_CYCLES, rate_table, run_first_cycles
+from drysheet.study.observables import Observable, write_observables
+from drysheet.study.report import Section, write_report
+from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_S_per_m
+
+INTRO = """<p>Every number and curve here was computed by drysheet's models; the study's
+reported values (targets.yaml) appear only beside them for comparison. Conductivities
+come through virtual instruments (EIS, DC polarisation) and the same analysis code that
+reads real lab files.</p>"""
+
+
+def _calibration_html(path: Path) -> str:
+    if not path.exists():
+        return "<p>No calibration file.</p>"
+    doc = yaml.safe_load(path.read_text())
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{v['value']:.4g}</td>"
+        f"<td>{'' if v.get('std') is None else f'{v['std']:.2g}'}</td>"
+        f"<td>{html.escape(str(v.get('meaning', v.get('note', ''))))}</td></tr>"
+        for k, v in doc["parameters"].items()
+    )
+    return (
+        f"<p>Calibrated by <code>{html.escape(doc['produced_by'])}</code> on {doc['date']} "
+        f"(cost {doc['cost']:.3g}; residuals: {html.escape(doc['residual_definition'])}).</p>"
+        f"<table><tr><th>parameter</th><th>value</th><th>1σ</th><th>meaning</th></tr>{rows}</table>"
+    )
+
+
+def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
+    obs, run = run_conductivity()
+    rows.extend(obs)
+    ptfe = np.linspace(0, 1.0, 41)
+    from drysheet.study.conductivity_experiments import separator_layer
+
+    curve = pd.DataFrame(
+        {
+            "ptfe_wt_pct": ptfe,
+            "sigma_mS_cm": [
+                10 * ionic_conductivity_S_per_m(separator_layer(p), exp.MEASUREMENT_TEMPERATURE_K)
+                for p in ptfe
+            ],
+        }
+    )
+    f1, f2 = fig1b_separator(run.separator, curve), fig1e_cathode(run.cathode)
+    _save(f1, figs_dir / "fig1b_separator_conductivity.png")
+    _save(f2, figs_dir / "fig1e_cathode_conductivity.png")
+    text = (
+        "<p>Separator: virtual EIS of SS|separator|SS (0.1 Hz-7 MHz, 0.5 % noise) fitted with "
+        "impedance.py; cathode sheets: virtual DC polarisation of the ion-blocking (50 mV) and "
+        "electron-blocking (100 mV) cells, steady state detected and series parts subtracted. "
+        "0.2 and 0.75 wt% have no reported target: they are predictions.</p>"
+        + _calibration_html(CALIBRATION_FILE)
+    )
+    table = run.separator.round(4).to_html(index=False) + run.cathode.round(5).to_html(index=False)
+    return Section(
+        "Fig. 1: separator and cathode conductivities",
+        text,
+        [
+            ("Fig. 1b-like: separator conductivity vs PTFE", f1),
+            ("Fig. 1e-like: cathode sheet conductivities", f2),
+        ],
+        [table],
+    )
+
+
+def _first_cycle_section(rows: list[Observable], figs_dir: Path, progress: bool) -> Section:
+    obs, results, errors = run_first_cycles(progress=progress)
+    rows.extend(obs)
+    figs = [
+        ("Fig. 3a-c-like: first-cycle voltage curves", fig3_voltage_curves(results)),
+        (
+            "Fig. 3d-f-like: first-cycle discharge capacity (model solid, study hatched)",
+            fig3_bars(obs, "first_discharge", "discharge capacity (mAh/g)", (150, 230)),
+        ),
+        (
+            "Fig. 3d-f-like: first-cycle Coulomb efficiency (model solid, study hatched)",
+            fig3_bars(obs, "first_ce", "first-cycle CE (%)", (75, 100)),
+        ),
+        ("Fig. 3m-o-like: rate capability (prediction)", fig3_rate(rate_table(results))),
+    ]
+    for i, (_, fig) in enumerate(figs):
+        _save(fig, figs_dir / f"fig3_{i}.png")
+    text = (
+        f"<p>Protocol: 1 h rest, 2 x C/10, rate test C/10, C/5, C/2, 1C with {RATE_CYCLES} "
+        "cycles per step (charge and discharge at the same rate; the study does not state "
+        "its choice), 2.3-3.7 V vs In/InLi, 45 °C. Second-cycle CE and the rate capability "
+        "are predictions: they were not fitted.</p>" + _calibration_html(CELL_CALIBRATION_FILE)
+    )
+    if errors:
+        text += (
+            "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(errors)) + "</pre>"
+        )
+    return Section("Fig. 3: first cycle and rate capability", text, figs)
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+
+
+def reproduce(out_dir: Path, progress: bool = True) -> Path:
+    """Run all parts, write observables.csv, figures and report.html; return the report path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figs_dir = out_dir / "figures"
+    figs_dir.mkdir(exist_ok=True)
+    rows: list[Observable] = []
+    sections: list[Section] = []
+    parts: list[tuple[str, Callable[[], Section]]] = [
+        ("conductivity (Fig. 1)", lambda: _conductivity_section(rows, figs_dir)),
+        (
+            "first cycles and rate test (Fig. 3)",
+            lambda: _first_cycle_section(rows, figs_dir, progress),
+        ),
+    ]
+    for name, part in tqdm(parts, desc="drysheet reproduce", disable=not progress):
+        try:
+            sections.append(part())
+        except Exception:  # noqa: BLE001 - one failing part must not lose the others
+            sections.append(
+                Section(f"{name}: FAILED", f"<pre>{html.escape(traceback.format_exc())}</pre>")
+            )
+        write_observables(rows, out_dir / "observables.csv")  # after each part: nothing lost
+        plt.close("all")
+    return write_report(
+        out_dir / "report.html",
+        "drysheet: reproduction of the reference study",
+        INTRO,
+        sections,
+        rows,
+    )

@@ -1,0 +1,70 @@
+import re
+
+import pytest
+
+from drysheet.cell import load_cell, make_cell, study_cell
+from drysheet.errors import DrysheetInputError
+
+
+def test_study_cell_layers_follow_architecture():
+    pp = study_cell("uncoated", "powder-powder")
+    ss = study_cell("uncoated", "sheet-sheet")
+    assert not pp.cathode.is_sheet and ss.cathode.is_sheet and ss.separator.is_sheet
+    assert ss.separator.ptfe_wt_pct == pytest.approx(0.5) and pp.separator.ptfe_wt_pct == 0
+    assert ss.cathode.porosity > study_cell("uncoated", "sheet-powder").cathode.porosity
+
+
+def test_cell_from_yaml(tmp_path):
+    path = tmp_path / "cell.yaml"
+    path.write_text("formulation: coated+C65\narchitecture: sheet-sheet\ntemperature_C: 25\n")
+    cell = load_cell(path)
+    assert cell.temperature_C == 25 and cell.formulation.name == "coated+C65"
+
+
+def test_custom_formulation_in_yaml(tmp_path):
+    path = tmp_path / "cell.yaml"
+    path.write_text(
+        "formulation:\n  name: lean\n  components_wt_pct: {NCM85: 80, LPSCl: 20}\n"
+        "architecture: powder-powder\n"
+    )
+    assert load_cell(path).formulation.components_wt_pct["NCM85"] == 80
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("architecture", "pouch", "architecture: Input should be 'powder-powder'"),
+        ("cam_loading_mg_cm2", 0, "cam_loading_mg_cm2: Input should be greater than 0"),
+        ("cam_loading_mg_cm2", -3, "cam_loading_mg_cm2"),
+        ("separator_thickness_um", 0, "separator_thickness_um"),
+        ("area_cm2", -1, "area_cm2"),
+        (
+            "separator_ptfe_wt_pct",
+            12,
+            "separator_ptfe_wt_pct: Input should be less than or equal to 5",
+        ),
+        ("formulation", "coated+C66", "unknown preset 'coated+C66'"),
+        ("colour", "blue", "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_cell_fields_are_named(field, value, message):
+    data = {"formulation": "coated", "architecture": "sheet-sheet", field: value}
+    with pytest.raises(DrysheetInputError, match=re.escape(message)):
+        make_cell(data)
+
+
+def test_unreadable_yaml_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("formulation: [coated\n")
+    with pytest.raises(DrysheetInputError, match="bad.yaml: not readable as YAML"):
+        load_cell(bad)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(DrysheetInputError, match="binary.yaml"):
+        load_cell(binary)
+    with pytest.raises(DrysheetInputError, match="file not found"):
+        load_cell(tmp_path / "missing.yaml")
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("42\n")
+    with pytest.raises(DrysheetInputError, match="expected a mapping"):
+        load_cell(scalar)

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from drysheet.cell import study_cell
+from drysheet.protocols import Block, Protocol, Step, study_protocol
+from drysheet.simulate import Simulator
+
+
+@pytest.fixture(scope="module")
+def first_two():
+    return Simulator(study_protocol().truncated(2))
+
+
+def test_first_cycles_are_physical(first_two):
+    result = first_two.run(study_cell("coated", "sheet-sheet"))
+    cyc = result.cycles
+    assert len(cyc) == 2 and result.meta["status"] == "completed"
+    assert 170 < cyc["discharge_capacity_mAh_g"].iloc[0] < 240
+    assert (
+        75 < cyc["coulomb_efficiency_pct"].iloc[0] < cyc["coulomb_efficiency_pct"].iloc[1] <= 100.5
+    )
+    ts = result.timeseries
+    assert ts.loc[ts["voltage_V"].idxmax(), "current_A"] > 0  # charge positive, up to 3.7 V
+    assert ts["voltage_V"].max() == pytest.approx(3.7, abs=2e-3)
+    assert ts["voltage_V"].min() == pytest.approx(2.3, abs=2e-3)
+
+
+def test_charge_balance_closes(first_two):
+    """Charge passed = Li removed from NCM + SE oxidation charge (no Li created or lost)."""
+    cell = study_cell("uncoated", "sheet-powder")
+    result = first_two.run(cell)
+    states = result.extras["cycle_states"]
+    cyc = result.cycles
+    net_mAh_g = (cyc["charge_capacity_mAh_g"] - cyc["discharge_capacity_mAh_g"]).sum()
+    side_mAh_g = states["side_reaction_charge_mAh"].iloc[-1] / (cell.cam_mass_g * 1e3) * 1e3
+    li_mAh_g = (0.99 - states["average_li_fraction"].iloc[-1]) * 275.0
+    assert net_mAh_g == pytest.approx(side_mAh_g + li_mAh_g, abs=0.5)
+
+
+def test_one_built_model_serves_different_cells(first_two):
+    a = first_two.run(study_cell("uncoated", "powder-powder")).cycles
+    b = first_two.run(study_cell("coated+C65", "sheet-sheet")).cycles
+    assert not np.isclose(a["coulomb_efficiency_pct"].iloc[0], b["coulomb_efficiency_pct"].iloc[0])
+
+
+def test_a_protocol_that_cannot_continue_keeps_the_completed_cycles():
+    impossible = Step(kind="charge", c_rate=20.0)  # 20C hits 3.7 V at once
+    protocol = Protocol(
+        blocks=(
+            Block(
+                label="ok",
+                steps=(Step(kind="charge", c_rate=0.5), Step(kind="discharge", c_rate=0.5)),
+            ),
+            Block(label="too fast", steps=(impossible, Step(kind="discharge", c_rate=0.5))),
+        )
+    )
+    result = Simulator(protocol).run(study_cell("coated", "sheet-sheet"))
+    assert result.meta["status"].startswith("stopped in cycle 2 (too fast)")
+    assert result.cycles["discharge_capacity_mAh_g"].iloc[0] > 100
