@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from impedance.models.circuits import CustomCircuit
 from impedance.models.circuits.fitting import wrapCircuit
-from impedance.validation import linKK
+from impedance.validation import fit_linKK, get_tc_distribution
 from scipy.optimize import least_squares
 from scipy.stats import linregress
 
@@ -48,6 +48,10 @@ KK_RMS_TOL = 0.01
 _MIN_EIS_POINTS = 8
 _EXPONENT_PARAM = re.compile(r"^(CPE|La)\d+_1$")
 _RESISTOR_PARAM = re.compile(r"^R\d+$")
+# weak pull of the transformed parameters towards the initial guess: fixes the
+# directions the data do not identify (an arc far above f_max) so the optimiser
+# does not wander along them; negligible against the data's curvature elsewhere
+_PRIOR_WEIGHT = 1e-3
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,26 @@ def fit_blocking_cell_spectrum(df: pd.DataFrame, thickness_um: float, area_cm2: 
         chi2=chi2, kramers_kronig=kramers_kronig(df), model=model)
 
 
-def kramers_kronig(df: pd.DataFrame) -> KramersKronigSummary:
-    """Lin-KK test with a series capacitance (blocking electrodes have no DC intercept)."""
+def kramers_kronig(df: pd.DataFrame, *, mu_cutoff: float = 0.85,
+                   max_rc: int = 50) -> KramersKronigSummary:
+    """Lin-KK test with series R, L and C (blocking electrodes have no DC intercept).
+
+    Same algorithm as ``impedance.validation.linKK`` (its ``fit_linKK`` does the
+    regression; M grows until mu <= ``mu_cutoff``), but the fit is evaluated
+    here: linKK's own evaluation ``eval``s a string that breaks on NumPy 2
+    scalar reprs (ECSHackWeek/impedance.py PR #334, open) and prints progress.
+    """
     f, Z = _spectrum_arrays(df)
-    M, mu, _, res_re, res_im = linKK(f, Z, c=0.85, max_M=50, fit_type="complex", add_cap=True)
-    res = np.concatenate([res_re, res_im])
+    for M in range(1, max_rc + 1):
+        taus = get_tc_distribution(f, M)
+        elements, mu = fit_linKK(f, taus, M, Z, fit_type="complex", add_cap=True)
+        if mu <= mu_cutoff:
+            break
+    w = 2 * np.pi * f
+    z_fit = (elements[0] + np.sum(elements[1:M + 1] / (1 + 1j * np.outer(w, taus)), axis=1)
+             - 1j * elements[-2] / w + 1j * w * elements[-1])
+    rel = (Z - z_fit) / np.abs(Z)
+    res = np.concatenate([rel.real, rel.imag])
     rms = float(np.sqrt(np.mean(res**2)))
     return KramersKronigSummary(int(M), float(mu), rms, float(np.max(np.abs(res))),
                                 rms <= KK_RMS_TOL)
@@ -444,7 +463,12 @@ def _circuit_with_guess(circuit: str | CustomCircuit | None, f: np.ndarray,
 
 def _fit_log_space(model: CustomCircuit, f: np.ndarray,
                    Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Modulus-weighted least squares in log-parameters; returns (p, cov(p), chi2)."""
+    """Modulus-weighted least squares in transformed parameters; returns (p, cov(p), chi2).
+
+    Positive parameters as ``log p``, CPE exponents as ``logit n``: unconstrained,
+    so MINPACK's Levenberg–Marquardt applies, whose damping also copes with
+    directions the data barely constrain.
+    """
     names = model.get_param_names()[0]
     p0 = np.asarray(model.initial_guess, dtype=float)
     is_exp = np.array([bool(_EXPONENT_PARAM.match(n)) for n in names])
@@ -455,23 +479,23 @@ def _fit_log_space(model: CustomCircuit, f: np.ndarray,
     weight = np.concatenate([np.abs(Z), np.abs(Z)])
 
     def params(theta: np.ndarray) -> np.ndarray:
-        return np.where(is_exp, theta, np.exp(np.where(is_exp, 0.0, theta)))
+        theta = np.clip(theta, -60.0, 60.0)  # keeps every value finite (1e-26 ... 1e26)
+        return np.where(is_exp, 1.0 / (1.0 + np.exp(-theta)), np.exp(theta))
 
     def residual(theta: np.ndarray) -> np.ndarray:
-        return (np.asarray(fn(f, *params(theta))) - y) / weight
+        data = (np.asarray(fn(f, *params(theta))) - y) / weight
+        return np.concatenate([data, _PRIOR_WEIGHT * (theta - theta0)])
 
-    theta0 = np.where(is_exp, np.clip(p0, 0.01, 1.0), np.log(np.where(is_exp, 1.0, p0)))
-    lower = np.where(is_exp, 0.0, -np.inf)
-    upper = np.where(is_exp, 1.0, np.inf)
-    sol = least_squares(residual, theta0, bounds=(lower, upper), x_scale=1.0,
-                        xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=3000)
+    q = np.clip(p0, 0.01, 0.99)
+    theta0 = np.where(is_exp, np.log(q / (1.0 - q)), np.log(np.where(is_exp, 1.0, p0)))
+    sol = least_squares(residual, theta0, method="lm", xtol=1e-8, ftol=1e-8, max_nfev=1000)
     p = params(sol.x)
     dof = max(y.size - p.size, 1)
-    chi2 = float(np.sum(sol.fun**2))
+    chi2 = float(np.sum(sol.fun[: y.size] ** 2))
     # cov(theta) from the SVD of the Jacobian; directions the data do not
     # identify (e.g. an arc entirely above f_max) are dropped, not inflated
-    _, s, vt = np.linalg.svd(sol.jac, full_matrices=False)
+    _, s, vt = np.linalg.svd(sol.jac[: y.size], full_matrices=False)
     keep = s > 1e-6 * s[0]
     cov_theta = chi2 / dof * (vt[keep].T / s[keep] ** 2) @ vt[keep]
-    dp = np.where(is_exp, 1.0, p)  # d p / d theta
+    dp = np.where(is_exp, p * (1.0 - p), p)  # d p / d theta
     return p, cov_theta * np.outer(dp, dp), chi2
