@@ -267,18 +267,19 @@ def read_chronoamperometry(
     return df
 
 
+# accepted column base names (first match wins) with sign, and units, per target column
 _DC_COLUMNS = {
     "time_s": (
-        {"time", "t", "elapsedtime", "testtime", "time_s"},
+        dict.fromkeys(("time_s", "time", "t", "elapsedtime", "testtime"), 1),
         {"s": 1.0, "min": 60.0, "h": 3600.0, "": 1.0},
     ),
     "current_A": (
-        {"i", "<i>", "current", "im", "current_a"},
-        {"a": 1.0, "ma": 1e-3, "ua": 1e-6, "µa": 1e-6, "na": 1e-9, "": 1.0},
+        dict.fromkeys(("current_a", "i", "<i>", "current", "im"), 1),
+        {"A": 1.0, "mA": 1e-3, "uA": 1e-6, "µA": 1e-6, "μA": 1e-6, "nA": 1e-9, "": 1.0},
     ),
     "voltage_V": (
-        {"ewe", "<ewe>", "ecell", "voltage", "vf", "e", "u", "potential", "voltage_v"},
-        {"v": 1.0, "mv": 1e-3, "": 1.0},
+        dict.fromkeys(("voltage_v", "ewe", "<ewe>", "ecell", "voltage", "vf", "e", "u"), 1),
+        {"V": 1.0, "mV": 1e-3, "": 1.0},
     ),
 }
 
