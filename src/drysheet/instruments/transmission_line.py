@@ -113,9 +113,14 @@ def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepRe
     S = Gzz - Gzy @ X[:, :nz]
     f = fq[:nz] - Gzy @ X[:, nz]
     S = 0.5 * (S + S.T)
+    if cell.exchange_conductance == 0.0:
+        # floating electronic rail: its charge sum_k D_k z_k is conserved (S 1_c = 0,
+        # 1_c^T f = 0); move that mode to a finite rate, leaving the others unchanged
+        one = np.zeros(nz)
+        one[1:N + 1] = 1.0
+        Done = D * one
+        S = S + np.abs(S).max() * np.outer(Done, Done) / (one @ Done)
     lam, W = eigh(S, np.diag(D))
-    keep = lam > 1e-12 * lam.max()  # a conserved charge (floating rail) has lambda = 0
-    lam, W = lam[keep], W[:, keep]
     proj = W.T @ f * voltage_V
     # I = g_ct z_L + C_dl z_L'; z_L = sum W_L proj (1 - e)/lam, z_L' = sum W_L proj e
     steady = g_ct * W[0] * proj
