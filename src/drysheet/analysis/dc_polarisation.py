@@ -303,34 +303,37 @@ def _time_current(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return t, i
 
 
-def _exponential_asymptote(t: np.ndarray, i: np.ndarray, window_s: float, fallback: float) -> float:
-    """Asymptote of ``I_inf + a exp(-(t - t0)/tau)`` fitted to the last two windows."""
+def _exponential_asymptote(
+    t: np.ndarray, i: np.ndarray, window_s: float, fallback: float
+) -> float:
+    """Asymptote of ``I_inf + a exp(-(t - t0)/tau)`` fitted to the last two windows.
+
+    Fitted in units of the span and of the current scale, so all three
+    parameters are of order one.
+    """
     sel = t >= t[-1] - 2.0 * window_s
-    ts, cs = t[sel] - t[sel][0], i[sel]
-    half = ts < ts[-1] / 2
+    span = t[-1] - t[sel][0]
+    x = (t[sel] - t[sel][0]) / span
+    half = x < 0.5
     if half.sum() < 3 or (~half).sum() < 3:
         return fallback
-    late, early = cs[~half].mean(), cs[half].mean()
-    span = ts[-1]
-    p0 = (late, early - late, span)
-    scale = max(abs(late), abs(early))
+    scale = np.abs(i[sel]).max()
+    y = i[sel] / scale
+    late, early = y[~half].mean(), y[half].mean()
 
-    def model(x: np.ndarray, i_inf: float, a: float, tau: float) -> np.ndarray:
-        return i_inf + a * np.exp(-x / tau)
+    def model(x: np.ndarray, y_inf: float, a: float, tau: float) -> np.ndarray:
+        return y_inf + a * np.exp(-x / tau)
 
     try:
-        (i_inf, a, _), pcov = curve_fit(
-            model,
-            ts,
-            cs,
-            p0=p0,
-            bounds=([-10 * scale, -10 * scale, span / 200], [10 * scale, 10 * scale, 50 * span]),
+        (y_inf, a, _), pcov = curve_fit(
+            model, x, y, p0=(late, early - late, 1.0),
+            bounds=([-10.0, -10.0, 1.0 / 200], [10.0, 10.0, 50.0]),
         )
     except (RuntimeError, ValueError):
         return fallback
     a_std = math.sqrt(pcov[1, 1]) if np.isfinite(pcov[1, 1]) else math.inf
     # an amplitude indistinguishable from noise means no resolved decay: use the mean
-    return float(i_inf) if abs(a) > 3.0 * a_std else fallback
+    return float(y_inf * scale) if abs(a) > 3.0 * a_std else fallback
 
 
 def _rel_uncertainty(ss: SteadyState) -> float:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.linalg import eigh
 
 
@@ -72,7 +73,7 @@ def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepRe
     uL, uR = 0, 2 * N + 1
     ion = np.arange(1, N + 1)
     eon = np.arange(N + 1, 2 * N + 1)
-    G = np.zeros((n, n))
+    G = sparse.lil_matrix((n, n))
     b = np.zeros(n)  # conductance to the source node at potential V
 
     def link(a: int, c: int, g: float) -> None:
@@ -96,14 +97,15 @@ def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepRe
 
     # states z = (V - u_L, phi_e - phi_i per volume, u_R), algebraic y = phi_i
     nz = N + 2
-    T = np.zeros((n, n))
+    T = sparse.lil_matrix((n, n))
     s = np.zeros(n)
     T[uL, 0], s[uL] = -1.0, 1.0
     T[eon, 1 + np.arange(N)] = 1.0
     T[uR, N + 1] = 1.0
     T[ion, nz + np.arange(N)] = 1.0
     T[eon, nz + np.arange(N)] = 1.0
-    Gq = T.T @ G @ T
+    G, T = G.tocsr(), T.tocsr()
+    Gq = (T.T @ G @ T).toarray()
     fq = T.T @ (b - G @ s)
     D = np.concatenate([[cell.anode_capacitance],
                         np.full(N, cell.interface_capacitance * A * h),
@@ -120,7 +122,9 @@ def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepRe
         one[1:N + 1] = 1.0
         Done = D * one
         S = S + np.abs(S).max() * np.outer(Done, Done) / (one @ Done)
-    lam, W = eigh(S, np.diag(D))
+    root = np.sqrt(D)  # D diagonal: S w = lambda D w is a standard problem in D^(1/2) w
+    lam, U = eigh(S / np.outer(root, root), driver="evd")
+    W = U / root[:, None]
     proj = W.T @ f * voltage_V
     # I = g_ct z_L + C_dl z_L'; z_L = sum W_L proj (1 - e)/lam, z_L' = sum W_L proj e
     steady = g_ct * W[0] * proj
