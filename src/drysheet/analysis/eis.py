@@ -10,9 +10,9 @@ one R‖CPE arc (grain boundary), the blocking spike. For LPSCl at room
 temperature the arcs sit above 7 MHz, ``R1`` and ``CPE1`` are then not
 separately identified but ``R0 + R1`` is (its variance is computed from the
 full covariance, not the diagonal). The simpler lumped ``L0-R0-CPE1`` (the
-"high-frequency intercept") is biased low as soon as the foot of the
+"high-frequency intercept") underestimates R_ion as soon as the foot of the
 grain-boundary arc reaches into the window: on the virtual instrument by
--16 % at 0.1 mS/cm, -5 % at 0.5 mS/cm and -1 % at 2.35 mS/cm. The fit
+16 % at 0.1 mS/cm, 5 % at 0.5 mS/cm and 1 % at 2.35 mS/cm. The fit
 is done with impedance.py's circuit model (``wrapCircuit``) but optimised in
 log-parameters (positivity and the 1e-7 H … 1e3 Ohm scale spread handled),
 with modulus weighting (matching a proportional error structure); the
