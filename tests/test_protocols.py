@@ -12,7 +12,7 @@ def test_study_protocol_structure():
     assert labels[2:5] == ["rate C/10"] * 3 and labels[11:14] == ["rate 1C"] * 3
     assert set(labels[14:]) == {"long C/5"}
     first = p.pybamm_cycles()[0]
-    assert first[0] == "Rest for 1.0 hours" and first[1].startswith("Charge at 0.1 A")
+    assert first[0] == "Rest for 1.0 hours" and first[1].startswith("Charge at 0.1A")
 
 
 def test_rate_cycles_and_charge_rate_are_configurable():
@@ -23,7 +23,7 @@ def test_rate_cycles_and_charge_rate_are_configurable():
 
 def test_cv_hold_becomes_a_pybamm_hold_step():
     step = Step(kind="charge", c_rate=0.5, cv_cutoff_c_rate=0.05)
-    assert step.pybamm_steps(2.3, 3.7)[1] == "Hold at 3.7 V until 0.05 A"
+    assert step.pybamm_steps(2.3, 3.7)[1] == "Hold at 3.7 V until 0.05A"
 
 
 def test_protocol_yaml_roundtrip_and_errors(tmp_path):

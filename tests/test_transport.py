@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from drysheet.calibration import transport_fit
@@ -12,7 +14,7 @@ from drysheet.transport import (
 
 def test_separator_conductivity_falls_monotonically_with_ptfe():
     sigmas = [ionic_conductivity_S_per_m(separator_layer(p)) for p in (0, 0.2, 0.5, 0.75, 1.0)]
-    assert all(a > b for a, b in zip(sigmas, sigmas[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(sigmas))
 
 
 def test_lpscl_arrhenius_raises_conductivity_with_temperature():

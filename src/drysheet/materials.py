@@ -62,7 +62,8 @@ MATERIALS: dict[str, Material] = {
             "C65",
             "carbon",
             1.9,
-            "estimate: skeletal density of furnace carbon blacks 1.8-2.0 g/cm3 (not checked for C65)",
+            "estimate: skeletal density of furnace carbon blacks 1.8-2.0 g/cm3 "
+            "(not checked for C65)",
             description="Super C65 carbon black",
         ),
         Material(

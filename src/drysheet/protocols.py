@@ -53,15 +53,17 @@ class Step(BaseModel):
             raise ValueError(f"a {self.kind} step needs c_rate")
         return self
 
-    def pybamm_steps(self, v_min: float, v_max: float) -> list[str]:
+    def pybamm_steps(self, v_min: float, v_max: float, unit: str = "A") -> list[str]:
+        """pybamm step strings; ``unit="A"`` for drysheet's model (whose current is
+        in C-rate units), ``"C"`` for stock PyBaMM models with a nominal capacity."""
         if self.kind == "rest":
             return [f"Rest for {self.duration_h} hours"]
         limit = v_max if self.kind == "charge" else v_min
         hours = self.duration_h or CC_DURATION_MARGIN / self.c_rate
         verb = "Charge" if self.kind == "charge" else "Discharge"
-        steps = [f"{verb} at {self.c_rate} A for {hours:.6g} hours or until {limit} V"]
+        steps = [f"{verb} at {self.c_rate}{unit} for {hours:.6g} hours or until {limit} V"]
         if self.cv_cutoff_c_rate is not None:
-            steps.append(f"Hold at {limit} V until {self.cv_cutoff_c_rate} A")
+            steps.append(f"Hold at {limit} V until {self.cv_cutoff_c_rate}{unit}")
         return steps
 
 
@@ -91,12 +93,12 @@ class Protocol(BaseModel):
             raise ValueError(f"v_min ({self.v_min}) must be below v_max ({self.v_max})")
         return self
 
-    def pybamm_cycles(self) -> list[tuple[str, ...]]:
+    def pybamm_cycles(self, unit: str = "A") -> list[tuple[str, ...]]:
         """The protocol as pybamm cycles: one tuple of step strings per repetition."""
         cycles: list[tuple[str, ...]] = []
         for block in self.blocks:
             strings = tuple(
-                s for step in block.steps for s in step.pybamm_steps(self.v_min, self.v_max)
+                s for step in block.steps for s in step.pybamm_steps(self.v_min, self.v_max, unit)
             )
             cycles.extend([strings] * block.repeat)
         return cycles
@@ -105,8 +107,9 @@ class Protocol(BaseModel):
         """Block label of each pybamm cycle, in order."""
         return [b.label for b in self.blocks for _ in range(b.repeat)]
 
-    def experiment(self) -> pybamm.Experiment:
-        return pybamm.Experiment(self.pybamm_cycles())
+    def experiment(self, unit: str = "A") -> pybamm.Experiment:
+        """The pybamm.Experiment (``unit`` as in `Step.pybamm_steps`)."""
+        return pybamm.Experiment(self.pybamm_cycles(unit))
 
     @property
     def n_cycles(self) -> int:

@@ -57,6 +57,7 @@ class Simulator:
     ):
         self.protocol = protocol
         self.model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1])
+        self._mesh, self._tolerances = mesh, (rtol, atol)
         self._sim = pybamm.Simulation(
             self.model,
             parameter_values=parameter_values(),
@@ -71,13 +72,29 @@ class Simulator:
         """
         if self.protocol.temperature_C is not None:
             cell = cell.model_copy(update={"temperature_C": self.protocol.temperature_C})
+        tracker = _CycleTracker()
         try:
-            solution = self._sim.solve(inputs=cell_inputs(cell, calibrated))
+            solution = self._sim.solve(inputs=cell_inputs(cell, calibrated), callbacks=[tracker])
         except pybamm.SolverError as err:
-            raise SimulationError(f"{cell.label}: the first step failed: {err}") from err
+            return self._keep_completed_cycles(cell, calibrated, tracker.cycle, err)
         if solution is None:
             raise SimulationError(f"{cell.label}: no step of the protocol could be solved")
         return self._to_result(cell, solution)
+
+    def _keep_completed_cycles(self, cell: Cell, calibrated: dict[str, float] | None,
+                               failed_cycle: int, err: Exception) -> Result:
+        """pybamm raises (returning nothing) when a whole cycle is infeasible: re-run the
+        cycles before it and report where and why the protocol stopped."""
+        if failed_cycle <= 1:
+            raise SimulationError(f"{cell.label}: cycle 1 could not be solved: {err}") from err
+        done = failed_cycle - 1
+        result = Simulator(self.protocol.truncated(done), self._mesh, *self._tolerances).run(
+            cell, calibrated)
+        label = self.protocol.cycle_labels()[failed_cycle - 1]
+        result.meta["status"] = (f"stopped in cycle {failed_cycle} ({label}): {err}; "
+                                 f"{done} full cycles kept")
+        log.warning("%s: %s", cell.label, result.meta["status"])
+        return result
 
     def run_many(self, cells: Iterable[Cell], progress: bool = True) -> list[Result]:
         cells = list(cells)
@@ -146,6 +163,16 @@ class Simulator:
             f"stopped in cycle {n_done} ({labels[n_done - 1]}) after {len(solved)} of "
             f"{len(planned[n_done - 1])} steps ({why}); {n_done - 1} full cycles kept"
         )
+
+
+class _CycleTracker(pybamm.callbacks.Callback):
+    """Remembers which protocol cycle pybamm is in (for failure reports)."""
+
+    def __init__(self) -> None:
+        self.cycle = 0
+
+    def on_cycle_start(self, logs) -> None:
+        self.cycle = logs["cycle number"][0]
 
 
 def _solved_steps(cycle: pybamm.Solution) -> list[pybamm.Solution]:

@@ -147,7 +147,10 @@ def ncm_log10_sigma_shape(li_fraction, xp=np):
 
 
 def ncm_electronic_conductivity_S_per_m(li_fraction, temperature_K, xp=np):
-    """Intrinsic NCM electronic conductivity vs Li fraction and temperature (Amin & Chiang shape)."""
+    """Intrinsic NCM electronic conductivity vs Li fraction and temperature.
+
+    Shape after Amin & Chiang 2016 (module docstring).
+    """
     shape = ncm_log10_sigma_shape(li_fraction, xp)
     ea = NCM_EA_LITHIATED_eV + (NCM_EA_DELITHIATED_eV - NCM_EA_LITHIATED_eV) * shape
     log10_sigma = math.log10(NCM_SIGMA_LITHIATED_S_per_m) + NCM_SIGMA_DECADES * shape

@@ -1,8 +1,47 @@
-"""Analysis of measured data: cycler readers, DEMS, ToF-SIMS and the analyze command.
+"""Analysis of measured data: cycler readers, impedance, DC polarisation, DEMS,
+ToF-SIMS and the analyze command.
 
 Measured records land in the same schema as simulations (:mod:`drysheet.result`).
 """
 
+from drysheet.analysis.dc_polarisation import (
+    DCConductivity,
+    SteadyState,
+    SteadyStateWarning,
+    apparent_ionic_conductivity,
+    electronic_conductivity_from_dc,
+    ionic_conductivity_from_dc,
+    read_chronoamperometry,
+    steady_state,
+)
+from drysheet.analysis.eis import (
+    ArrheniusFit,
+    IonicConductivityFit,
+    KramersKronigSummary,
+    arrhenius_fit,
+    fit_blocking_cell_spectrum,
+    kramers_kronig,
+    read_impedance,
+)
 from drysheet.analysis.readers import FORMATS, detect_format, read_cycler
 
-__all__ = ["FORMATS", "detect_format", "read_cycler"]
+__all__ = [
+    "FORMATS",
+    "ArrheniusFit",
+    "DCConductivity",
+    "IonicConductivityFit",
+    "KramersKronigSummary",
+    "SteadyState",
+    "SteadyStateWarning",
+    "apparent_ionic_conductivity",
+    "arrhenius_fit",
+    "detect_format",
+    "electronic_conductivity_from_dc",
+    "fit_blocking_cell_spectrum",
+    "ionic_conductivity_from_dc",
+    "kramers_kronig",
+    "read_chronoamperometry",
+    "read_cycler",
+    "read_impedance",
+    "steady_state",
+]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pybamm
 
+from drysheet.cell import study_cell
 from drysheet.model import ncm85
 from drysheet.model.parameters import (
     ANODE_J0_A_m2,
@@ -30,7 +31,6 @@ from drysheet.model.parameters import (
     parameter_values,
 )
 from drysheet.model.ssb_half_cell import R_GAS, SolidStateHalfCell
-from drysheet.cell import study_cell
 
 STOCK_ELECTROLYTE_POROSITY = 0.3
 

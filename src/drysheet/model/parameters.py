@@ -44,6 +44,7 @@ CALIBRATED_DEFAULTS = {  # starting values of drysheet.calibration.cell_fit
     "SE oxidation passivation charge [C.m-2]": 100.0,
     "CEI resistance per oxidation charge [Ohm.m4.C-1]": 2e-6,
     "Contact loss coefficient": 1.0,
+    "Decomposition contact loss coefficient": 1.0,
     "NCM85 stoichiometry scale": ncm85.K_STO,
     "NCM85 diffusivity drop [decades]": ncm85.D_DECADES,
 }
@@ -72,6 +73,7 @@ CALIBRATED_INPUTS = (
     "SE oxidation passivation charge [C.m-2]",
     "CEI resistance per oxidation charge [Ohm.m4.C-1]",
     "Contact loss coefficient",
+    "Decomposition contact loss coefficient",
     "NCM85 stoichiometry scale",
     "NCM85 diffusivity drop [decades]",
 )

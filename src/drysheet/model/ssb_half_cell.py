@@ -23,9 +23,11 @@ collector); particle coordinate rho = r / R in [0, 1].
   shrinks beyond the largest strain it has already seen (Koerver et al., Chem.
   Mater. 29 (2017) 5574: irreversible contact loss in the first charge). With
   s the running maximum of |eps_v(x_avg)| (ds/dt = k_track max(|eps_v| - s, 0)),
-      psi = exp(-(1 - c) beta s / VOLUME_CHANGE),
-  c the layer's compliance (0 pellet, ~0.9 PTFE sheet) and beta calibrated.
-  psi scales the active CAM|SE area and the CAM electronic network.
+  SE decomposition at the contacts (oxidation charge q, below) consumes the
+  SE that holds them, which a brittle layer cannot make good either:
+      psi = exp(-(1 - c) (beta s / VOLUME_CHANGE + beta_q q / q_pass)),
+  c the layer's compliance (0 pellet, ~0.9 PTFE sheet), beta and beta_q
+  calibrated. psi scales the active CAM|SE area and the CAM electronic network.
 * Butler-Volmer on the active CAM|SE contact area a = 3 phi_CAM / R * theta * psi,
   with a film resistance R_f (LiNbO3 coating + CEI) in series:
       j = 2 j0 sinh(F (phi_s - phi_e - U(x_surf) - R_f j) / (2 R T)),
@@ -104,8 +106,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
         r_cei = _p("CEI resistance per oxidation charge [Ohm.m4.C-1]")
         # The applied current comes in C-rate units (pybamm.Experiment's "A"), times 1C.
         I_rate = pybamm.FunctionParameter("Current function [A]", {"Time [s]": pybamm.t})
-        I = I_rate * _p("One C current [A]")
-        i_cell = I / A
+        I_cell = I_rate * _p("One C current [A]")
+        i_cell = I_cell / A
 
         F_RT = F / (R_GAS * T)
         arrh_j0 = pybamm.exp(-ncm85.J0_ACTIVATION_J_mol / R_GAS * (1 / T - 1 / 298.15))
@@ -129,28 +131,30 @@ class SolidStateHalfCell(pybamm.BaseModel):
         x_surf = c_surf / c_max
         x_local = pybamm.r_average(c_s) / c_max
 
+        # ---- SE oxidation charge (states used by contact and film) -----------
+        R_film = R_coat
+        decomposition = pybamm.Scalar(0)
+        if side_reactions:
+            q_cam = pybamm.Variable("CAM|SE oxidation charge [C.m-2]", domain="positive electrode")
+            q_c = pybamm.Variable("Carbon|SE oxidation charge [C.m-2]", domain="positive electrode")
+            R_film = R_coat + r_cei * q_cam
+            decomposition = _p("Decomposition contact loss coefficient") * q_cam / q_pass
+
         # ---- chemomechanical contact ------------------------------------------
         s_max = pybamm.Variable("Largest NCM shrinkage seen", domain="positive electrode")
         strain = -ncm85.volume_strain(x_local)
         self.rhs[s_max] = STRAIN_TRACKING_RATE_s * pybamm.maximum(strain - s_max, 0)
         self.initial_conditions[s_max] = pybamm.Scalar(0)
+        brittleness = 1 - _p("Layer compliance")
         psi = pybamm.exp(
-            -(1 - _p("Layer compliance"))
-            * _p("Contact loss coefficient")
-            * s_max
-            / ncm85.VOLUME_CHANGE
+            -brittleness
+            * (_p("Contact loss coefficient") * s_max / ncm85.VOLUME_CHANGE + decomposition)
         )
         a = 3 * eps_cam / R * theta * psi
 
         # ---- kinetics --------------------------------------------------------
         k_sto = _p("NCM85 stoichiometry scale")
         U = ncm85.ocp_vs_in_inli(x_surf, k_sto)
-        q_cam = None
-        R_film = R_coat
-        if side_reactions:
-            q_cam = pybamm.Variable("CAM|SE oxidation charge [C.m-2]", domain="positive electrode")
-            q_c = pybamm.Variable("Carbon|SE oxidation charge [C.m-2]", domain="positive electrode")
-            R_film = R_coat + r_cei * q_cam
         j0 = 2 * j0_half * arrh_j0 * pybamm.sqrt(x_surf * (1 - x_surf))
         eta = phi_s - phi_e - U - R_film * j
         self.algebraic[j] = j - 2 * j0 * pybamm.sinh(0.5 * F_RT * eta)
@@ -170,6 +174,10 @@ class SolidStateHalfCell(pybamm.BaseModel):
             self.initial_conditions[q_c] = pybamm.Scalar(0)
             a_j_side = a * j_ox_cam + a_c * j_ox_c
             a_j_total = a_j_total + a_j_side
+            # total charge consumed by SE oxidation (the active area a changes with psi)
+            Q_side = pybamm.Variable("Side-reaction charge [A.h]")
+            self.rhs[Q_side] = L * A * pybamm.x_average(a_j_side) / 3600
+            self.initial_conditions[Q_side] = pybamm.Scalar(0)
 
         # ---- particles -------------------------------------------------------
         D = ncm85.diffusivity_m2_s(c_s / c_max, arrh_D, _p("NCM85 diffusivity drop [decades]"))
@@ -185,7 +193,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
         sigma_s = kappa_net * psi * sigma_ncm + sigma_c
         i_s = -(sigma_s / L) * pybamm.grad(phi_s)
         h = 1.0 / n_x
-        cc_cell = X > 1 - h  # indicator of the last finite-volume cell
+        cc_cell = 1 - h < X  # indicator of the last finite-volume cell
         self.algebraic[phi_s] = pybamm.div(i_s) + L * a_j_total + i_cell * cc_cell / h
         self.boundary_conditions[phi_s] = {
             "left": (pybamm.Scalar(0), "Neumann"),
@@ -203,7 +211,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "right": (pybamm.Scalar(0), "Neumann"),
         }
         self.initial_conditions[phi_e] = pybamm.Scalar(0)
-        self.rhs[Q] = I / 3600
+        self.rhs[Q] = I_cell / 3600
         self.initial_conditions[Q] = pybamm.Scalar(0)
         V = pybamm.boundary_value(phi_s, "right")
         self.events += [
@@ -218,7 +226,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "Current [A]": I_rate,  # C-rate units, as pybamm.Experiment expects
             "Current variable [A]": I_rate,
             "C-rate": I_rate,
-            "Cell current [A]": I,
+            "Cell current [A]": I_cell,
             "Current density [A.m-2]": i_cell,
             "Voltage [V]": V,
             "Battery voltage [V]": V,
@@ -242,9 +250,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
                     "CAM|SE oxidation charge [C.m-2]": q_cam,
                     "Carbon|SE oxidation charge [C.m-2]": q_c,
                     "Side-reaction current [A]": vol * pybamm.x_average(a_j_side),
-                    "Side-reaction charge [A.h]": vol
-                    * pybamm.x_average(a * q_cam + a_c * q_c)
-                    / 3600,
+                    "Side-reaction charge [A.h]": Q_side,
                     "CAM|SE oxidation current density [A.m-2]": j_ox_cam,
                 }
             )

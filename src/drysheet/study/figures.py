@@ -5,15 +5,15 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-from drysheet.cell import STUDY_ARCHITECTURES  # noqa: E402
-from drysheet.formulation import STUDY_CATHODE_FORMULATIONS  # noqa: E402
-from drysheet.result import Result  # noqa: E402
-from drysheet.study.observables import Observable, target_for  # noqa: E402
+from drysheet.cell import STUDY_ARCHITECTURES
+from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
+from drysheet.result import Result
+from drysheet.study.observables import Observable, target_for
 
 ARCH_COLORS = {"powder-powder": "#1b6ca8", "sheet-powder": "#e07b39", "sheet-sheet": "#3a9d5d"}
 TARGET_STYLE = {"marker": "D", "color": "k", "ls": "none", "ms": 6, "label": "study (target)"}

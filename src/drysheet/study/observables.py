@@ -32,7 +32,7 @@ def target_for(key: str) -> float | bool | None:
     parts = key.split("/")
     try:
         if parts[0].startswith("separator_sigma_ion"):
-            ptfe = float(parts[0].split("=")[1])
+            ptfe = float(key.split("=")[1])
             return float(t["separator_ionic_conductivity_mS_cm"]["by_ptfe_wt_pct"][ptfe])
         if parts[0] in ("cathode_sigma_ion", "cathode_sigma_e"):
             kind = "ionic" if parts[0] == "cathode_sigma_ion" else "electronic"

@@ -39,13 +39,17 @@ come through virtual instruments (EIS, DC polarisation) and the same analysis co
 reads real lab files.</p>"""
 
 
+def _fmt_std(std: float | None) -> str:
+    return "" if std is None else f"{std:.2g}"
+
+
 def _calibration_html(path: Path) -> str:
     if not path.exists():
         return "<p>No calibration file.</p>"
     doc = yaml.safe_load(path.read_text())
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{v['value']:.4g}</td>"
-        f"<td>{'' if v.get('std') is None else f'{v['std']:.2g}'}</td>"
+        f"<td>{_fmt_std(v.get('std'))}</td>"
         f"<td>{html.escape(str(v.get('meaning', v.get('note', ''))))}</td></tr>"
         for k, v in doc["parameters"].items()
     )
@@ -144,7 +148,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> Path:
     for name, part in tqdm(parts, desc="drysheet reproduce", disable=not progress):
         try:
             sections.append(part())
-        except Exception:  # noqa: BLE001 - one failing part must not lose the others
+        except Exception:
             sections.append(
                 Section(f"{name}: FAILED", f"<pre>{html.escape(traceback.format_exc())}</pre>")
             )
