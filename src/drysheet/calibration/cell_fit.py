@@ -45,7 +45,9 @@ PARAMETERS = [
                  meaning="ratio of SE oxidation rate at LiNbO3-coated vs bare CAM"),
     FitParameter("Carbon|SE oxidation rate constant [A.m-2]", 1e-6, 1.0, log=True, unit="A/m2",
                  meaning="unpassivated SE oxidation current at C65|LPSCl at 3.7 V, 25 C"),
-    FitParameter("SE oxidation transfer coefficient", 0.1, 1.0, unit="-",
+    # alpha >= 0.25: Tafel slopes above ~250 mV/dec at 45 C would spread SE oxidation over
+    # the whole voltage window, against the onset behaviour reported for LPSCl (SYSTEM.md §1)
+    FitParameter("SE oxidation transfer coefficient", 0.25, 1.0, unit="-",
                  meaning="Tafel transfer coefficient of SE oxidation"),
     FitParameter("SE oxidation passivation charge [C.m-2]", 1.0, 1e4, log=True, unit="C/m2",
                  meaning="oxidation charge per area that halves the SE oxidation rate"),

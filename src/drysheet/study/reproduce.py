@@ -19,6 +19,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from drysheet.model.parameters import CELL_CALIBRATION_FILE
+from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.conductivity import run_conductivity
 from drysheet.study.figures import (
@@ -63,15 +64,13 @@ def _calibration_html(path: Path) -> str:
 def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
     obs, run = run_conductivity()
     rows.extend(obs)
-    ptfe = np.linspace(0, 1.0, 41)
-    from drysheet.study.conductivity_experiments import separator_layer
-
+    T_measure = exp.MEASUREMENT_TEMPERATURE_K
+    ptfe = np.linspace(PTFE_SHEET_RANGE_WT_PCT[0], 1.0, 37)  # sheets; the pellet is a point
     curve = pd.DataFrame(
         {
             "ptfe_wt_pct": ptfe,
             "sigma_mS_cm": [
-                10 * ionic_conductivity_S_per_m(separator_layer(p), exp.MEASUREMENT_TEMPERATURE_K)
-                for p in ptfe
+                10 * ionic_conductivity_S_per_m(exp.separator_layer(p), T_measure) for p in ptfe
             ],
         }
     )
