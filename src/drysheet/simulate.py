@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
 import pybamm
 from tqdm.auto import tqdm
@@ -29,11 +28,13 @@ log = logging.getLogger(__name__)
 DEFAULT_MESH = (15, 10)  # (n_x, n_r): capacities within 0.5 % of a 120 x 40 mesh (DESIGN.md)
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-8  # rtol 1e-3 stops on wrong events (DESIGN.md)
 
-# State variables recorded at the end of every cycle (Result.extras["cycle_states"]).
-CYCLE_STATE_VARIABLES = {
-    "side_reaction_charge_mAh": ("Side-reaction charge [A.h]", 1e3),
-    "film_resistance_ohm_cm2": ("Film resistance [Ohm.m2]", 1e4),
+# Scalar model states recorded along the run (Result.extras["states"], one row per time
+# point) and at the end of every cycle (Result.extras["cycle_states"]).
+STATE_VARIABLES = {
     "average_li_fraction": ("Average Li fraction", 1.0),
+    "side_reaction_charge_mAh": ("Side-reaction charge [A.h]", 1e3),
+    "film_resistance_ohm_cm2": ("Average film resistance [Ohm.m2]", 1e4),
+    "contact_retained": ("Average CAM contact retained", 1.0),
 }
 
 
@@ -81,18 +82,21 @@ class Simulator:
             raise SimulationError(f"{cell.label}: no step of the protocol could be solved")
         return self._to_result(cell, solution)
 
-    def _keep_completed_cycles(self, cell: Cell, calibrated: dict[str, float] | None,
-                               failed_cycle: int, err: Exception) -> Result:
+    def _keep_completed_cycles(
+        self, cell: Cell, calibrated: dict[str, float] | None, failed_cycle: int, err: Exception
+    ) -> Result:
         """pybamm raises (returning nothing) when a whole cycle is infeasible: re-run the
         cycles before it and report where and why the protocol stopped."""
         if failed_cycle <= 1:
             raise SimulationError(f"{cell.label}: cycle 1 could not be solved: {err}") from err
         done = failed_cycle - 1
         result = Simulator(self.protocol.truncated(done), self._mesh, *self._tolerances).run(
-            cell, calibrated)
+            cell, calibrated
+        )
         label = self.protocol.cycle_labels()[failed_cycle - 1]
-        result.meta["status"] = (f"stopped in cycle {failed_cycle} ({label}): {err}; "
-                                 f"{done} full cycles kept")
+        result.meta["status"] = (
+            f"stopped in cycle {failed_cycle} ({label}): {err}; {done} full cycles kept"
+        )
         log.warning("%s: %s", cell.label, result.meta["status"])
         return result
 
@@ -103,7 +107,8 @@ class Simulator:
     # ------------------------------------------------------------------------
     def _to_result(self, cell: Cell, solution: pybamm.Solution) -> Result:
         labels = self.protocol.cycle_labels()
-        frames, states = [], []
+        frames, state_frames, states = [], [], []
+        recorded = {n: v for n, v in STATE_VARIABLES.items() if v[0] in self.model.variables}
         step_index = 0
         for k, cycle in enumerate(solution.cycles):
             steps = _solved_steps(cycle)
@@ -122,15 +127,25 @@ class Simulator:
                         }
                     )
                 )
+                state_frames.append(
+                    pd.DataFrame(
+                        {
+                            "time_s": step["Time [s]"].entries,
+                            **{
+                                name: step[var].entries * scale
+                                for name, (var, scale) in recorded.items()
+                            },
+                        }
+                    )
+                )
                 step_index += 1
             last = steps[-1]
             states.append(
                 {
                     "cycle": k + 1,
                     **{
-                        name: float(np.ravel(last[var].entries)[-1]) * scale
-                        for name, (var, scale) in CYCLE_STATE_VARIABLES.items()
-                        if var in self.model.variables
+                        name: float(last[var].entries[-1]) * scale
+                        for name, (var, scale) in recorded.items()
                     },
                 }
             )
@@ -150,6 +165,7 @@ class Simulator:
             log.warning("%s: %s", cell.label, status)
         result = Result.from_timeseries(ts, cell.cam_mass_g, meta=meta)
         result.extras["cycle_states"] = pd.DataFrame(states)
+        result.extras["states"] = pd.concat(state_frames, ignore_index=True)
         return result
 
     def _status(self, solution: pybamm.Solution, labels: list[str]) -> str:

@@ -240,6 +240,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "Anode overpotential [V]": eta_anode,
             "Separator ohmic drop [V]": i_cell * R_sep,
             "Film resistance [Ohm.m2]": R_film,
+            "Average film resistance [Ohm.m2]": pybamm.x_average(R_film),
             "CAM contact retained": psi,
             "Average CAM contact retained": pybamm.x_average(psi),
         }
