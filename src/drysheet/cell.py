@@ -16,10 +16,9 @@ import math
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from drysheet.errors import DrysheetInputError, explain_validation_error
+from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
 from drysheet.formulation import Formulation, get_formulation
 from drysheet.layer import Layer, make_layer
 from drysheet.processing import DrySheet, PowderPressing, SlurryCast
@@ -124,26 +123,12 @@ def study_cell(formulation: str, architecture: str, **overrides) -> Cell:
 
 def make_cell(data: dict, where: str = "cell") -> Cell:
     """Validate a mapping into a Cell, raising DrysheetInputError on bad input."""
-    try:
-        return Cell.model_validate(data)
-    except ValidationError as err:
-        raise explain_validation_error(err, where) from None
+    return validate(Cell, data, where)
 
 
 def load_cell(path: str | Path) -> Cell:
-    """Load a Cell from a YAML file (see docs/cell.md for the fields)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise DrysheetInputError(f"{path}: file not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise DrysheetInputError(f"{path}: not readable as YAML ({err})") from None
-    if not isinstance(data, dict):
-        raise DrysheetInputError(
-            f"{path}: expected a mapping of cell fields, got {type(data).__name__}"
-        )
-    return make_cell(data, where=str(path))
+    """Load a Cell from a YAML file (fields as in `Cell`; see README)."""
+    return make_cell(load_yaml_mapping(path), where=str(path))
 
 
 # Keep the route classes importable from here for users building cells by hand.

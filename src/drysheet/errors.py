@@ -6,7 +6,13 @@ user can fix the input without reading a traceback.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class DrysheetInputError(ValueError):
@@ -25,3 +31,25 @@ def explain_validation_error(err: ValidationError, where: str) -> DrysheetInputE
         msg = e["msg"].removeprefix("Value error, ")
         lines.append(f"  {path}: {msg} (got {e.get('input')!r})")
     return DrysheetInputError(f"invalid {where}:\n" + "\n".join(lines))
+
+
+def validate(model: type[ModelT], data: object, where: str) -> ModelT:
+    """``model.model_validate(data)`` with errors turned into one DrysheetInputError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise explain_validation_error(err, where) from None
+
+
+def load_yaml_mapping(path: str | Path) -> dict:
+    """Read a YAML file that must hold a mapping, with clear errors for every failure."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise DrysheetInputError(f"{path}: file not found") from None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as err:
+        raise DrysheetInputError(f"{path}: not readable as YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise DrysheetInputError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
+    return data

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 import pybamm
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from drysheet.errors import DrysheetInputError, explain_validation_error
+from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
 
 STUDY_V_MIN, STUDY_V_MAX = 2.3, 3.7  # V vs In/InLi (SYSTEM.md §5.3)
 RATE_TEST_C = (0.1, 0.2, 0.5, 1.0)
@@ -174,17 +173,7 @@ PRESET_PROTOCOLS = {"study": study_protocol, "first-cycles": lambda: study_proto
 
 def load_protocol(path: str | Path) -> Protocol:
     """Load a Protocol from YAML (fields as in `Protocol`)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise DrysheetInputError(f"{path}: file not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise DrysheetInputError(f"{path}: not readable as YAML ({err})") from None
-    try:
-        return Protocol.model_validate(data)
-    except ValidationError as err:
-        raise explain_validation_error(err, str(path)) from None
+    return validate(Protocol, load_yaml_mapping(path), str(path))
 
 
 def get_protocol(name_or_path: str) -> Protocol:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from importlib.metadata import version
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -113,3 +115,41 @@ def fit(
         success=bool(best.success),
         message=str(best.message),
     )
+
+
+def describe(result: FitResult) -> str:
+    """Cost and fitted values with 1-sigma, one parameter per line."""
+    lines = [f"cost {result.cost:.4g} after {result.n_starts} starts ({result.message})"]
+    width = max(len(p.name) for p in result.parameters)
+    lines += [
+        f"  {p.name:{width}s} = {result.values[p.name]:.4g} +- {result.std[p.name]:.2g} {p.unit}"
+        for p in result.parameters
+    ]
+    return "\n".join(lines)
+
+
+def calibration_document(
+    result: FitResult,
+    produced_by: str,
+    residual_definition: str,
+    residuals: dict[str, dict[str, float]],
+) -> dict:
+    """The YAML record of a calibration: provenance, parameters with 1-sigma, residuals."""
+    return {
+        "produced_by": produced_by,
+        "date": date.today().isoformat(),
+        "drysheet_version": version("drysheet"),
+        "residual_definition": residual_definition,
+        "cost": result.cost,
+        "parameters": {
+            p.name: {
+                "value": result.values[p.name],
+                "std": result.std[p.name],
+                "bounds": [p.lower, p.upper],
+                "unit": p.unit,
+                "meaning": p.meaning,
+            }
+            for p in result.parameters
+        },
+        "residuals": residuals,
+    }

@@ -15,15 +15,19 @@ Residuals are relative errors in log space, ln(model/target).
 from __future__ import annotations
 
 import math
-from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from drysheet.analysis.dc_polarisation import apparent_ionic_conductivity
-from drysheet.calibration.least_squares import FitParameter, FitResult, fit
+from drysheet.calibration.least_squares import (
+    FitParameter,
+    FitResult,
+    calibration_document,
+    describe,
+    fit,
+)
 from drysheet.study.conductivity_experiments import (
     MEASUREMENT_TEMPERATURE_K,
     cathode_sheet_layer,
@@ -148,31 +152,17 @@ def run_fit(
 
 
 def write_calibration(result: FitResult, model: dict, targets: dict, path: Path) -> None:
-    doc = {
-        "produced_by": "python -m drysheet.calibration.transport_fit",
-        "date": date.today().isoformat(),
-        "drysheet_version": version("drysheet"),
-        "residual_definition": "ln(model/target)",
-        "cost": result.cost,
-        "parameters": {
-            p.name: {
-                "value": result.values[p.name],
-                "std": result.std[p.name],
-                "bounds": [p.lower, p.upper],
-                "unit": p.unit,
-                "meaning": p.meaning,
-            }
-            for p in result.parameters
-        },
-        "residuals": {
-            k: {
-                "model": float(model[k]),
-                "target": float(targets[k]),
-                "rel_error_pct": float(100 * (model[k] / targets[k] - 1)),
-            }
-            for k in sorted(targets)
-        },
+    residuals = {
+        k: {
+            "model": float(model[k]),
+            "target": float(targets[k]),
+            "rel_error_pct": float(100 * (model[k] / targets[k] - 1)),
+        }
+        for k in sorted(targets)
     }
+    doc = calibration_document(
+        result, "python -m drysheet.calibration.transport_fit", "ln(model/target)", residuals
+    )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
@@ -188,9 +178,7 @@ def format_residuals(model: dict, targets: dict) -> str:
 def main() -> None:
     result, model, targets = run_fit()
     write_calibration(result, model, targets, CALIBRATION_FILE)
-    print(f"cost {result.cost:.3e} after {result.n_starts} starts ({result.message})")
-    for p in result.parameters:
-        print(f"  {p.name:28s} = {result.values[p.name]:.4g} +- {result.std[p.name]:.2g} {p.unit}")
+    print(describe(result))
     print(format_residuals(model, targets))
     print(f"written {CALIBRATION_FILE}")
 
