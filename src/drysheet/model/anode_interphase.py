@@ -1,0 +1,232 @@
+"""Anode-side interphase of a Li (or In/InLi) | LPSCl interface, as PyBaMM expressions.
+
+Two coupled processes per interface, each a state variable; `add_anode_interphase`
+adds them to any `pybamm.BaseModel` (the symmetric cell now, the full cell with
+sheet separators later).
+
+1. SE reduction interphase (Li2S + Li3P + LiCl), Wagner-type growth
+   ------------------------------------------------------------------
+   Li6PS5Cl + 8 Li -> 5 Li2S + Li3P + LiCl is thermodynamically downhill below
+   U_red = 1.71 V vs Li (first-principles stability limit of Li6PS5Cl; Zhu, He,
+   Mo, ACS Appl. Mater. Interfaces 7 (2015) 23685). The products are ionically
+   but barely electronically conducting, so the layer passivates and grows
+   parabolically, R_SEI ∝ sqrt(t) (Wenzel et al., Solid State Ionics 318 (2018)
+   102 for argyrodites; Wenzel et al., ACS Appl. Mater. Interfaces 2016 for the
+   sulfide-SE interphase methodology). The growth rate is Wagner's: Li+ and e-
+   cross the layer (thickness L) in series, driven by dE = max(U_red - U_el, 0)
+   (U_el the electrode potential vs Li: 0 V for Li, ~0.62 V for In/InLi):
+
+       dL/dt = (V_m dE / F) * G_e G_i / (G_e + G_i),
+       G_i = sigma_i / L,     G_e = sigma_e / L + g_C,
+
+   V_m the interphase volume per mol of Li consumed. With g_C = 0 and
+   sigma_e << sigma_i this is L^2 = L0^2 + 2 (V_m dE sigma_e / F) t (parabolic).
+   Resistance in series with the interface: R_SEI = L / sigma_i.
+
+2. PTFE reduction at the interface (sheet separators)
+   --------------------------------------------------
+   (CF2)n + 2n Li -> n C + 2n LiF, onset ~1.2 V vs Li (Li, Solid State Ionics
+   90 (1996) 221), so it proceeds at Li and In/InLi potentials. Only the PTFE
+   the electrode reaches reacts: the fibrils of the first SE grain layer, whose
+   area share on a section equals the PTFE volume fraction (stereology,
+   A_A = V_V), so the finite pool per interface area is
+
+       n_P0 = phi_PTFE * rho_PTFE / M_CF2 * d_SE           (mol CF2 per m2);
+
+   deeper fibrils sit behind the LiF formed, which blocks further reduction.
+   First-order consumption, switched on below the onset potential:
+
+       dn_P/dt = -k_P f(U_el) n_P,   f = 1 / (1 + exp((U_el - U_P) / w)),
+       n_C = n_P0 - n_P,   n_LiF = 2 (n_P0 - n_P).
+
+   LiF is a poor Li+ conductor, counted as an equivalent film in series:
+   R_LiF = V_LiF n_LiF / sigma_LiF. The carbon is an electron conductor that
+   shorts the insulating interphase: its electron-leak conductance
+   g_C = gamma_C n_C enters G_e above, so SE reduction grows by an added
+   near-linear term (V_m dE gamma_C n_C / F) once the carbon has formed, i.e.
+   growth accelerates from sqrt(t) toward linear in t, scaled by the carbon
+   produced.
+
+Interface film resistance: R_film = R_SEI + R_LiF. Transport and the PTFE rate
+follow Arrhenius laws in T (activation energies: estimates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pybamm
+
+from drysheet.layer import Layer
+from drysheet.materials import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, MATERIALS
+
+T_REF_K = 298.15
+M_CF2_g_mol = 50.01  # C 12.011 + 2 F 18.998 (IUPAC atomic weights)
+
+# Interphase molar volume per mol Li: (5 Li2S + Li3P + LiCl) / 8 Li, with Li2S 45.95 g/mol,
+# 1.66 g/cm3; Li3P 51.80 g/mol, 1.43 g/cm3; LiCl 42.39 g/mol, 2.07 g/cm3 (CRC Handbook)
+SE_INTERPHASE_MOLAR_VOLUME_m3_mol = (5 * 45.95 / 1.66 + 51.80 / 1.43 + 42.39 / 2.07) / 8 * 1e-6
+LIF_MOLAR_VOLUME_m3_mol = 25.94 / 2.64 * 1e-6  # LiF 25.94 g/mol, 2.64 g/cm3 (CRC Handbook)
+
+# name -> (value, source); names carry units as in drysheet's other PyBaMM models
+CONSTANTS: dict[str, tuple[float, str]] = {
+    "SE reduction potential vs Li [V]": (
+        1.71,
+        "Zhu, He, Mo, ACS Appl. Mater. Interfaces 7 (2015) 23685 (Li6PS5Cl, computed)",
+    ),
+    "SE interphase molar volume [m3.mol-1]": (
+        SE_INTERPHASE_MOLAR_VOLUME_m3_mol,
+        "arithmetic: (5 Li2S + Li3P + LiCl) per 8 Li, CRC densities",
+    ),
+    "SE interphase ionic conductivity [S.m-1]": (
+        1e-4,
+        "estimate: 1e-6 S/cm, between Li2S/LiCl (<1e-8 S/cm) and Li3P (~1e-4 S/cm)",
+    ),
+    "SE interphase electronic conductivity [S.m-1]": (
+        3e-11,
+        "estimate: gives L ~ 100 nm, R_SEI ~ 10 Ohm cm2 after 100 h at Li, 25 C "
+        "(parabolic growth of Wenzel et al. 2018; magnitude not checked against it)",
+    ),
+    "Initial interphase thickness [m]": (
+        1e-9,
+        "estimate: few-nm layer formed on contact (in-situ XPS, Wenzel et al. 2018)",
+    ),
+    "Interphase transport activation energy [J.mol-1]": (40e3, "estimate"),
+    "PTFE reduction onset vs Li [V]": (1.2, "Li, Solid State Ionics 90 (1996) 221"),
+    "PTFE reduction onset width [V]": (0.05, "estimate"),
+    "PTFE reduction rate constant [s-1]": (
+        1.0 / (10 * 3600.0),
+        "estimate: 10 h time constant (PTFE binder is reduced within the first "
+        "lithiation of graphite anodes, Li 1996)",
+    ),
+    "PTFE reduction activation energy [J.mol-1]": (50e3, "estimate"),
+    "LiF molar volume [m3.mol-1]": (LIF_MOLAR_VOLUME_m3_mol, "arithmetic, CRC density"),
+    "LiF film ionic conductivity [S.m-1]": (
+        1e-5,
+        "estimate: nanocrystalline LiF-rich film (bulk LiF is lower, <1e-9 S/cm)",
+    ),
+    "Carbon electron-leak conductance per carbon [S.mol-1]": (
+        3.6,
+        "estimate: the carbon of a 0.5 wt% PTFE sheet's interfacial pool "
+        "(0.27 mmol/m2) leaks ~1 mS/m2, i.e. ~1.5 nm/h of SE reduction at Li, 25 C",
+    ),
+}
+
+
+def parameter_values() -> dict[str, float]:
+    """The interphase constants (CONSTANTS) as a dict for pybamm.ParameterValues."""
+    return {name: value for name, (value, _) in CONSTANTS.items()}
+
+
+def interfacial_ptfe_mol_m2(layer: Layer) -> float:
+    """PTFE pool the electrode reaches, n_P0 = phi_PTFE rho_PTFE / M_CF2 d_SE (mol CF2/m2)."""
+    phi_ptfe = layer.volume_fractions.get("PTFE", 0.0)
+    rho_g_m3 = MATERIALS["PTFE"].density_g_cm3 * 1e6
+    return phi_ptfe * rho_g_m3 / M_CF2_g_mol * layer.se_particle_size_um * 1e-6
+
+
+def ptfe_onset_factor(electrode_potential_V, onset_V, width_V):
+    """f(U_el) = 1 / (1 + exp((U_el - U_P) / w)): 1 well below the PTFE reduction onset."""
+    return 1 / (1 + pybamm.exp((electrode_potential_V - onset_V) / width_V))
+
+
+def wagner_growth_rate_m_s(
+    thickness_m, driving_V, sigma_e_S_m, sigma_i_S_m, leak_S_m2, molar_volume_m3_mol
+):
+    """dL/dt = (V_m dE / F) G_e G_i / (G_e + G_i), G_e = sigma_e/L + g_C, G_i = sigma_i/L."""
+    g_e = sigma_e_S_m / thickness_m + leak_S_m2
+    g_i = sigma_i_S_m / thickness_m
+    return molar_volume_m3_mol * driving_V / FARADAY_C_PER_MOL * g_e * g_i / (g_e + g_i)
+
+
+@dataclass(frozen=True)
+class AnodeInterphase:
+    """Expressions of one interface's interphase (see module docstring)."""
+
+    label: str
+    thickness_m: pybamm.Symbol
+    ptfe_mol_m2: pybamm.Symbol
+    ptfe_initial_mol_m2: pybamm.Symbol
+    carbon_mol_m2: pybamm.Symbol
+    lif_mol_m2: pybamm.Symbol
+    sei_resistance_Ohm_m2: pybamm.Symbol
+    lif_resistance_Ohm_m2: pybamm.Symbol
+    lithium_consumed_mol_m2: pybamm.Symbol
+
+    @property
+    def resistance_Ohm_m2(self) -> pybamm.Symbol:
+        """R_film = R_SEI + R_LiF."""
+        return self.sei_resistance_Ohm_m2 + self.lif_resistance_Ohm_m2
+
+    def variables(self) -> dict[str, pybamm.Symbol]:
+        p = self.label
+        return {
+            f"{p} SE interphase thickness [m]": self.thickness_m,
+            f"{p} interfacial PTFE [mol.m-2]": self.ptfe_mol_m2,
+            f"{p} carbon from PTFE [mol.m-2]": self.carbon_mol_m2,
+            f"{p} LiF from PTFE [mol.m-2]": self.lif_mol_m2,
+            f"{p} SE interphase resistance [Ohm.m2]": self.sei_resistance_Ohm_m2,
+            f"{p} LiF resistance [Ohm.m2]": self.lif_resistance_Ohm_m2,
+            f"{p} interphase resistance [Ohm.m2]": self.resistance_Ohm_m2,
+            f"{p} lithium consumed [mol.m-2]": self.lithium_consumed_mol_m2,
+        }
+
+
+def add_anode_interphase(
+    model: pybamm.BaseModel,
+    label: str,
+    electrode_potential_V: pybamm.Symbol,
+    temperature_K: pybamm.Symbol,
+) -> AnodeInterphase:
+    """Add one interface's states (L, n_P) with their ODEs to ``model``.
+
+    The PTFE pool is the parameter ``"{label} initial interfacial PTFE [mol.m-2]"``
+    (an ``[input]`` per cell, from `interfacial_ptfe_mol_m2`); the other
+    parameters are the shared `CONSTANTS`. The electrode potential (vs Li) may
+    be any expression, e.g. the In/InLi potential of a full cell.
+    """
+    P = pybamm.Parameter
+    T = temperature_K
+
+    def arrhenius(ea_name: str) -> pybamm.Symbol:
+        return pybamm.exp(-P(ea_name) / GAS_CONSTANT_J_PER_MOL_K * (1 / T - 1 / T_REF_K))
+
+    transport = arrhenius("Interphase transport activation energy [J.mol-1]")
+    sigma_i = P("SE interphase ionic conductivity [S.m-1]") * transport
+    sigma_e = P("SE interphase electronic conductivity [S.m-1]") * transport
+    sigma_lif = P("LiF film ionic conductivity [S.m-1]") * transport
+    v_m = P("SE interphase molar volume [m3.mol-1]")
+    L0 = P("Initial interphase thickness [m]")
+    n_p0 = P(f"{label} initial interfacial PTFE [mol.m-2]")
+
+    L = pybamm.Variable(f"{label} SE interphase thickness [m]")
+    n_p = pybamm.Variable(f"{label} interfacial PTFE [mol.m-2]")
+    n_c = n_p0 - n_p
+    n_lif = 2 * n_c
+    leak = P("Carbon electron-leak conductance per carbon [S.mol-1]") * transport * n_c
+    driving = pybamm.maximum(P("SE reduction potential vs Li [V]") - electrode_potential_V, 0)
+
+    model.rhs[L] = wagner_growth_rate_m_s(L, driving, sigma_e, sigma_i, leak, v_m)
+    model.initial_conditions[L] = L0
+    k_p = P("PTFE reduction rate constant [s-1]") * arrhenius(
+        "PTFE reduction activation energy [J.mol-1]"
+    )
+    onset = ptfe_onset_factor(
+        electrode_potential_V,
+        P("PTFE reduction onset vs Li [V]"),
+        P("PTFE reduction onset width [V]"),
+    )
+    model.rhs[n_p] = -k_p * onset * n_p
+    model.initial_conditions[n_p] = n_p0
+
+    return AnodeInterphase(
+        label=label,
+        thickness_m=L,
+        ptfe_mol_m2=n_p,
+        ptfe_initial_mol_m2=n_p0,
+        carbon_mol_m2=n_c,
+        lif_mol_m2=n_lif,
+        sei_resistance_Ohm_m2=L / sigma_i,
+        lif_resistance_Ohm_m2=P("LiF molar volume [m3.mol-1]") * n_lif / sigma_lif,
+        lithium_consumed_mol_m2=(L - L0) / v_m + n_lif,
+    )
