@@ -23,14 +23,18 @@ import itertools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from drysheet.calibration.least_squares import FitParameter, FitResult, fit
+from drysheet.calibration.least_squares import (
+    FitParameter,
+    FitResult,
+    calibration_document,
+    describe,
+    fit,
+)
 from drysheet.cell import STUDY_ARCHITECTURES, study_cell
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
@@ -39,29 +43,83 @@ from drysheet.simulate import SimulationError, Simulator
 from drysheet.study.targets import load_targets
 
 PARAMETERS = [
-    FitParameter("CAM|SE oxidation rate constant [A.m-2]", 1e-4, 10.0, log=True, unit="A/m2",
-                 meaning="unpassivated SE oxidation current at bare NCM85|LPSCl at 3.7 V, 25 C"),
-    FitParameter("Coating suppression factor", 1e-3, 1.0, log=True, unit="-",
-                 meaning="ratio of SE oxidation rate at LiNbO3-coated vs bare CAM"),
-    FitParameter("Carbon|SE oxidation rate constant [A.m-2]", 1e-6, 1.0, log=True, unit="A/m2",
-                 meaning="unpassivated SE oxidation current at C65|LPSCl at 3.7 V, 25 C"),
+    FitParameter(
+        "CAM|SE oxidation rate constant [A.m-2]",
+        1e-4,
+        10.0,
+        log=True,
+        unit="A/m2",
+        meaning="unpassivated SE oxidation current at bare NCM85|LPSCl at 3.7 V, 25 C",
+    ),
+    FitParameter(
+        "Coating suppression factor",
+        1e-3,
+        1.0,
+        log=True,
+        unit="-",
+        meaning="ratio of SE oxidation rate at LiNbO3-coated vs bare CAM",
+    ),
+    FitParameter(
+        "Carbon|SE oxidation rate constant [A.m-2]",
+        1e-6,
+        1.0,
+        log=True,
+        unit="A/m2",
+        meaning="unpassivated SE oxidation current at C65|LPSCl at 3.7 V, 25 C",
+    ),
     # alpha >= 0.25: Tafel slopes above ~250 mV/dec at 45 C would spread SE oxidation over
     # the whole voltage window, against the onset behaviour reported for LPSCl (SYSTEM.md §1)
-    FitParameter("SE oxidation transfer coefficient", 0.25, 1.0, unit="-",
-                 meaning="Tafel transfer coefficient of SE oxidation"),
-    FitParameter("SE oxidation passivation charge [C.m-2]", 1.0, 1e4, log=True, unit="C/m2",
-                 meaning="oxidation charge per area that halves the SE oxidation rate"),
-    FitParameter("CEI resistance per oxidation charge [Ohm.m4.C-1]", 1e-9, 1e-3, log=True,
-                 unit="Ohm m2 per C/m2",
-                 meaning="film resistance added per unit oxidation charge at CAM|SE"),
-    FitParameter("Contact loss coefficient", 0.0, 5.0, unit="-",
-                 meaning="contact loss per full NCM shrinkage in a brittle (pellet) layer"),
-    FitParameter("Decomposition contact loss coefficient", 0.0, 10.0, unit="-",
-                 meaning="contact loss per passivation charge of SE decomposed at CAM|SE, pellet"),
-    FitParameter("NCM85 stoichiometry scale", 0.85, 1.0, unit="-",
-                 meaning="compression of the Chen2020 OCP stoichiometry axis for NCM85"),
-    FitParameter("NCM85 diffusivity drop [decades]", 0.0, 3.0, unit="decades",
-                 meaning="fall of the NCM85 Li diffusivity toward full lithiation"),
+    FitParameter(
+        "SE oxidation transfer coefficient",
+        0.25,
+        1.0,
+        unit="-",
+        meaning="Tafel transfer coefficient of SE oxidation",
+    ),
+    FitParameter(
+        "SE oxidation passivation charge [C.m-2]",
+        1.0,
+        1e4,
+        log=True,
+        unit="C/m2",
+        meaning="oxidation charge per area that cuts the SE oxidation rate by e",
+    ),
+    FitParameter(
+        "CEI resistance per oxidation charge [Ohm.m4.C-1]",
+        1e-9,
+        1e-3,
+        log=True,
+        unit="Ohm m2 per C/m2",
+        meaning="film resistance added per unit oxidation charge at CAM|SE",
+    ),
+    FitParameter(
+        "Contact loss coefficient",
+        0.0,
+        5.0,
+        unit="-",
+        meaning="contact loss per full NCM shrinkage in a brittle (pellet) layer",
+    ),
+    FitParameter(
+        "Decomposition contact loss coefficient",
+        0.0,
+        10.0,
+        unit="-",
+        meaning="contact loss per passivation charge of SE decomposed at CAM|SE, pellet",
+    ),
+    FitParameter(
+        "NCM85 stoichiometry scale",
+        0.85,
+        1.0,
+        unit="-",
+        meaning="compression of the Chen2020 OCP stoichiometry axis for NCM85",
+    ),
+    FitParameter(
+        "NCM85 diffusivity drop [decades]",
+        0.0,
+        3.0,
+        unit="decades",
+        meaning="fall of the NCM85 Li diffusivity toward full lithiation",
+    ),
 ]
 TOLERANCE = {"first_discharge": 5.0, "first_ce": 1.5}
 STUDY_CELLS = list(itertools.product(STUDY_CATHODE_FORMULATIONS, STUDY_ARCHITECTURES))
@@ -105,8 +163,9 @@ def first_cycle_model(pool: ProcessPoolExecutor, calibrated: dict[str, float]) -
 
 def worker_pool() -> ProcessPoolExecutor:
     workers = max(1, min(len(STUDY_CELLS), os.cpu_count() or 1))
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker)
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+    )
 
 
 def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
@@ -120,28 +179,33 @@ def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
             r = np.array([(model[k] - targets[k]) / TOLERANCE[k.split("/")[0]] for k in keys])
             return np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
 
-        result = fit(residuals, PARAMETERS, n_starts=n_starts, seed=seed, diff_step=1e-2,
-                     initial={p.name: fixed[p.name] for p in PARAMETERS})
+        result = fit(
+            residuals,
+            PARAMETERS,
+            n_starts=n_starts,
+            seed=seed,
+            diff_step=1e-2,
+            initial={p.name: fixed[p.name] for p in PARAMETERS},
+        )
         model = first_cycle_model(pool, {**fixed, **result.values})
     return result, model, targets
 
 
 def write_calibration(result: FitResult, model: dict, targets: dict, path: Path) -> None:
-    params = {
-        p.name: {"value": result.values[p.name], "std": result.std[p.name],
-                 "bounds": [p.lower, p.upper], "unit": p.unit, "meaning": p.meaning}
-        for p in result.parameters
+    residuals = {
+        k: {
+            "model": float(model[k]),
+            "target": float(targets[k]),
+            "error": float(model[k] - targets[k]),
+        }
+        for k in sorted(targets)
     }
-    doc = {
-        "produced_by": "python -m drysheet.calibration.cell_fit",
-        "date": date.today().isoformat(),
-        "drysheet_version": version("drysheet"),
-        "residual_definition": "(model - target) / tolerance (5 mAh/g, 1.5 % points)",
-        "cost": result.cost,
-        "parameters": params,
-        "residuals": {k: {"model": float(model[k]), "target": float(targets[k]),
-                          "error": float(model[k] - targets[k])} for k in sorted(targets)},
-    }
+    doc = calibration_document(
+        result,
+        "python -m drysheet.calibration.cell_fit",
+        "(model - target) / tolerance (5 mAh/g, 1.5 % points)",
+        residuals,
+    )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
@@ -155,9 +219,7 @@ def format_residuals(model: dict, targets: dict) -> str:
 def main() -> None:
     result, model, targets = run_fit()
     write_calibration(result, model, targets, CELL_CALIBRATION_FILE)
-    print(f"cost {result.cost:.3g} after {result.n_starts} starts ({result.message})")
-    for p in result.parameters:
-        print(f"  {p.name:48s} = {result.values[p.name]:.4g} +- {result.std[p.name]:.2g} {p.unit}")
+    print(describe(result))
     print(format_residuals(model, targets))
     print(f"written {CELL_CALIBRATION_FILE}")
 

@@ -34,10 +34,13 @@ collector); particle coordinate rho = r / R in [0, 1].
       j0 = 2 j0_half sqrt(x_s (1 - x_s)) * Arrhenius      (j is an algebraic state).
 * SE oxidation (parasitic, irreversible Tafel, self-passivating) at CAM|SE and
   carbon|SE interfaces:
-      j_ox = k_ox exp(alpha_ox F (phi_s - phi_e - U_ref) / (R T)) / (1 + q / q_pass),
+      j_ox = k_ox exp(alpha_ox F (phi_s - phi_e - U_ref) / (R T)) exp(-q / q_pass),
       dq/dt = j_ox      (q: oxidation charge per interface area, C/m2),
   k_ox being the unpassivated rate at the reference potential U_ref (the
-  3.7 V charge cut-off). It consumes charge without delithiating NCM, which
+  3.7 V charge cut-off). The exponential passivation is the logarithmic
+  growth law of thin passivating films (q ~ q_pass ln(1 + k t / q_pass);
+  Cabrera & Mott, Rep. Prog. Phys. 12 (1949) 163), which makes the CEI
+  largely self-limiting after the first charge. It consumes charge without delithiating NCM, which
   lowers the first-cycle Coulomb efficiency, and through q it grows the CEI
   film resistance R_f = R_coat + r_CEI q.
 * In/InLi anode: eta_anode = (2RT/F) asinh(i / (2 j0_anode)).
@@ -166,8 +169,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
                 -_p("SE oxidation activation energy [J.mol-1]") / R_GAS * (1 / T - 1 / 298.15)
             )
             tafel = arrh_ox * pybamm.exp(alpha_ox * F_RT * (phi_s - phi_e - U_ox))
-            j_ox_cam = k_ox_cam * tafel / (1 + q_cam / q_pass)
-            j_ox_c = k_ox_c * tafel / (1 + q_c / q_pass)
+            j_ox_cam = k_ox_cam * tafel * pybamm.exp(-q_cam / q_pass)
+            j_ox_c = k_ox_c * tafel * pybamm.exp(-q_c / q_pass)
             self.rhs[q_cam] = j_ox_cam
             self.rhs[q_c] = j_ox_c
             self.initial_conditions[q_cam] = pybamm.Scalar(0)
