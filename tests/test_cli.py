@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from drysheet.cli import app
@@ -30,3 +31,23 @@ def test_bad_cell_gives_one_line_error_not_traceback(tmp_path):
 def test_unknown_calibration_target():
     res = runner.invoke(app, ["calibrate", "everything"])
     assert res.exit_code == 2 and "use 'transport' or 'cell'" in res.output
+
+
+def test_analyze_with_simulation_overlay(tmp_path):
+    """A simulated run exported as cycler CSV, analysed, and overlaid with a new simulation."""
+    from drysheet.cell import study_cell
+    from drysheet.protocols import study_protocol
+    from drysheet.result import write_cycler_csv
+    from drysheet.simulate import Simulator
+
+    measured = Simulator(study_protocol().truncated(2)).run(study_cell("coated", "sheet-sheet"))
+    csv_path = write_cycler_csv(measured, tmp_path / "lab.csv")
+    out = tmp_path / "an"
+    res = runner.invoke(app, ["analyze", str(csv_path), "--out", str(out),
+                              "--simulate", "coated/sheet-sheet", "--protocol", "first-cycles"])
+    assert res.exit_code == 0, res.output
+    sim = pd.read_csv(out / "simulation_cycles.csv")
+    lab = pd.read_csv(out / "lab_cycles.csv")
+    assert sim["discharge_capacity_mAh_g"].iloc[0] == pytest.approx(
+        lab["discharge_capacity_mAh_g"].iloc[0], rel=1e-3)
+    assert (out / "lab_vs_simulation.png").exists()

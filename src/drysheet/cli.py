@@ -63,18 +63,10 @@ def simulate(
 ) -> None:
     """Run one cell through a protocol: time series, cycle table and voltage plot."""
     from drysheet.analysis.plots import save, voltage_capacity_figure
-    from drysheet.cell import load_cell, study_cell
     from drysheet.protocols import get_protocol
     from drysheet.simulate import Simulator
 
-    if cell.lower().endswith((".yaml", ".yml")):
-        the_cell = load_cell(cell)
-    elif cell.count("/") == 1:
-        the_cell = study_cell(*cell.split("/"))
-    else:
-        raise DrysheetInputError(
-            f"cell: {cell!r} is neither FORMULATION/ARCHITECTURE nor a .yaml file"
-        )
+    the_cell = _cell_from_argument(cell)
     result = Simulator(get_protocol(protocol)).run(the_cell)
     out.mkdir(parents=True, exist_ok=True)
     result.timeseries.to_csv(out / "timeseries.csv", index=False)
@@ -102,13 +94,47 @@ def analyze(
         str | None, typer.Option("--format", help="force a reader (default: by extension)")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("drysheet-analysis"),
+    simulate_cell: Annotated[
+        str | None,
+        typer.Option("--simulate", help="overlay a simulation of this cell (as for 'simulate')"),
+    ] = None,
+    protocol: Annotated[str, typer.Option(help="protocol of the overlaid simulation")] = "study",
 ) -> None:
-    """Per-cycle tables and plots from measured cycler files."""
+    """Per-cycle tables and plots from measured cycler files, optionally beside a simulation."""
     from drysheet.analysis.command import run_analyze
 
     summary = run_analyze(files, out, mass_mg, area_cm2, thickness_um, fmt)
     for f in summary["files"]:
-        typer.echo(", ".join(f"{k}={v}" for k, v in f.items()))
+        typer.echo(", ".join(f"{k}={v}" for k, v in f.items() if k != "outputs"))
+    if simulate_cell is not None:
+        _overlay_simulation(summary, simulate_cell, protocol, out)
+
+
+def _overlay_simulation(summary: dict, cell: str, protocol: str, out: Path) -> None:
+    """Simulate ``cell`` through ``protocol`` and plot it beside each measured file."""
+    from drysheet.analysis import read_cycler
+    from drysheet.analysis.plots import overlay_figure, save
+    from drysheet.protocols import get_protocol
+    from drysheet.result import Result
+    from drysheet.simulate import Simulator
+
+    simulated = Simulator(get_protocol(protocol)).run(_cell_from_argument(cell))
+    simulated.cycles.to_csv(out / "simulation_cycles.csv", index=False)
+    for f in summary["files"]:
+        measured = Result.from_timeseries(read_cycler(f["outputs"]["timeseries"]), f["cam_mass_g"])
+        path = Path(f["outputs"]["cycles"]).with_name(Path(f["file"]).stem + "_vs_simulation.png")
+        save(overlay_figure(measured, simulated), path)
+        typer.echo(f"wrote {path}")
+
+
+def _cell_from_argument(cell: str):
+    from drysheet.cell import load_cell, study_cell
+
+    if cell.lower().endswith((".yaml", ".yml")):
+        return load_cell(cell)
+    if cell.count("/") == 1:
+        return study_cell(*cell.split("/"))
+    raise DrysheetInputError(f"cell: {cell!r} is neither FORMULATION/ARCHITECTURE nor a .yaml file")
 
 
 @app.command()

@@ -57,6 +57,7 @@ import numpy as np
 import yaml
 
 from drysheet.layer import Layer
+from drysheet.processing import SE_PARTICLE_SIZE_SHEET_um
 from drysheet.materials import BOLTZMANN_EV_PER_K, FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K
 
 T_REF_K = 298.15
@@ -118,10 +119,23 @@ def se_conductivity_S_per_m(temperature_K: float, p: TransportParameters) -> flo
 
 
 def ionic_conductivity_S_per_m(
-    layer: Layer, temperature_K: float = T_REF_K, p: TransportParameters | None = None
+    layer: Layer,
+    temperature_K: float = T_REF_K,
+    p: TransportParameters | None = None,
+    se_size_exponent: float = 0.0,
 ) -> float:
-    """Effective ionic conductivity of a separator or cathode layer (DEM, see module doc)."""
+    """Effective ionic conductivity of a separator or cathode layer (DEM, see module doc).
+
+    ``se_size_exponent`` (gamma) lets the CAM tortuosity exponent grow with the SE
+    particle size, m_CAM (d_SE / d_SE,sheet)^gamma: coarse SE wraps large CAM worse
+    (the SE percolation threshold rises with SE particle size, Bielefeld et al., JPCC
+    123 (2019) 1626; lead S). m_CAM is calibrated on sheets (d_SE,sheet), so gamma can
+    only be learnt from pellet cells: ``drysheet.calibration.cell_fit`` fits it.
+    """
     p = p or calibrated_parameters()
+    m_cam = p.cam_dem_exponent * (layer.se_particle_size_um / SE_PARTICLE_SIZE_SHEET_um) ** (
+        se_size_exponent
+    )
     phi_se = layer.phase_volume_fraction("se")
     phi_ptfe = layer.volume_fractions.get("PTFE", 0.0)
     phi_cam = layer.phase_volume_fraction("cam")
@@ -131,7 +145,7 @@ def ionic_conductivity_S_per_m(
     factor = (
         s_pore**PORE_DEM_EXPONENT
         * s_ptfe ** oblate_dem_exponent(p.ptfe_aspect_ratio)
-        * s_cam**p.cam_dem_exponent
+        * s_cam**m_cam
     )
     if phi_cam > 0 and not layer.coated:
         factor *= 1.0 - p.bare_cam_neck_blocking * layer.contact_area_fraction

@@ -18,6 +18,8 @@ def test_tolerances_follow_the_issues():
     assert not within_tolerance(Observable("first_ce/coated/sheet-powder", 96.9, "%"))
     assert within_tolerance(Observable("cathode_sigma_e/coated", 0.00079, "mS/cm"))
     assert not within_tolerance(Observable("cathode_sigma_e/coated", 0.0008, "mS/cm"))
+    assert within_tolerance(Observable("dems/powder-powder/O2", 12.4, "umol/g"))
+    assert not within_tolerance(Observable("dems/powder-powder/charge", 240, "mAh/g"))
     rate = Observable("rate_discharge@1C/coated/sheet-sheet", 150, "mAh/g")
     assert within_tolerance(rate) is None
 

@@ -63,3 +63,16 @@ def save(fig: Figure, path: Path, dpi: int = 150) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix) and return the path."""
     fig.savefig(path, dpi=dpi)
     return path
+
+
+def overlay_figure(measured: Result, simulated: Result) -> Figure:
+    """Measured vs simulated: discharge capacity and CE per cycle (same schema, no glue)."""
+    fig = Figure(figsize=(6.0, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    for result, style, name in ((measured, "o", "measured"), (simulated, "-", "simulated")):
+        c = result.cycles
+        ax.plot(c[CYCLE], c["discharge_capacity_mAh_g"], style, ms=3, label=f"{name} discharge")
+    ax.set_xlabel("cycle")
+    ax.set_ylabel("discharge capacity / mAh g$^{-1}$")
+    ax.legend(fontsize="small")
+    return fig

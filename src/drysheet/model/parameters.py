@@ -45,6 +45,7 @@ CALIBRATED_DEFAULTS = {  # starting values of drysheet.calibration.cell_fit
     "CEI resistance per oxidation charge [Ohm.m4.C-1]": 2e-6,
     "Contact loss coefficient": 1.0,
     "Decomposition contact loss coefficient": 1.0,
+    "SE size exponent of CAM tortuosity": 0.0,
     "NCM85 stoichiometry scale": ncm85.K_STO,
     "NCM85 diffusivity drop [decades]": ncm85.D_DECADES,
 }
@@ -135,7 +136,9 @@ def cell_inputs(
         "Temperature [K]": T,
         "CAM volume fraction": cath.phase_volume_fraction("cam"),
         "CAM|SE contact fraction": cath.contact_area_fraction,
-        "Cathode ionic conductivity [S.m-1]": ionic_conductivity_S_per_m(cath, T),
+        "Cathode ionic conductivity [S.m-1]": ionic_conductivity_S_per_m(
+            cath, T, se_size_exponent=cal["SE size exponent of CAM tortuosity"]
+        ),
         "CAM electronic network factor": cam_network_factor(cath),
         "Carbon network conductivity [S.m-1]": carbon_conductivity_S_per_m(cath),
         "Separator area resistance [Ohm.m2]": sep.thickness_um

@@ -177,3 +177,28 @@ def fig3_rate(rate: pd.DataFrame) -> Figure:
     axes[0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def fig6_dems(runs: dict) -> Figure:
+    """Virtual DEMS: voltage and analysed gas evolution rates vs time (Fig. 6-like).
+
+    ``runs`` maps architecture -> `drysheet.instruments.dems.DemsRun`.
+    """
+    fig, axes = plt.subplots(
+        2, len(runs), figsize=(6 * len(runs), 5.5), sharex="col", squeeze=False
+    )
+    colors = {"H2": "#7f7f7f", "O2": "#d62728", "CO2": "#1f77b4", "SO2": "#bcbd22"}
+    for col, (arch, run) in enumerate(runs.items()):
+        ts = run.result.timeseries
+        axes[0, col].plot(ts["time_s"] / 3600, ts["voltage_V"], color="k")
+        axes[0, col].set(title=f"{arch}, coated, C/20, 25 °C", ylabel="V vs In/InLi")
+        a = run.analysed
+        mass_g = run.cell.cam_mass_g
+        for gas, color in colors.items():
+            axes[1, col].plot(
+                a["time_s"] / 3600, 1e3 * a[f"{gas}_umol_s"] / mass_g * 3600, color=color, label=gas
+            )
+        axes[1, col].set(xlabel="time (h)", ylabel="gas evolution (nmol/(g h))")
+        axes[1, col].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -20,13 +20,20 @@ TOLERANCES = {
     "first_discharge": ("abs", 5.0),
     "first_ce": ("abs", 1.5),
     "retention_100": ("abs", 3.0),
+    # DEMS (issue 4): capacities within 5 %, gas amounts within 25 %
+    "dems/charge": ("rel", 0.05),
+    "dems/discharge": ("rel", 0.05),
+    "dems/H2": ("rel", 0.25),
+    "dems/O2": ("rel", 0.25),
+    "dems/CO2": ("rel", 0.25),
 }
 
 
 def within_tolerance(obs: Observable) -> bool | None:
     """True/False against the issue's tolerance, None if there is no target or tolerance."""
     target = obs.target
-    family = obs.key.split("/")[0].split("=")[0]
+    parts = obs.key.split("/")
+    family = f"dems/{parts[-1]}" if parts[0] == "dems" else parts[0].split("=")[0]
     if target is None or isinstance(target, bool) or family not in TOLERANCES:
         return None
     kind, tol = TOLERANCES[family]

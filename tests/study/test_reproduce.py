@@ -1,0 +1,40 @@
+"""End to end: `drysheet reproduce` writes the contract's keys, figures and report."""
+
+import csv
+
+import pytest
+
+from drysheet.study.reproduce import reproduce
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    reproduce(out, progress=False)
+    return out
+
+
+def test_observables_contract(out):
+    with (out / "observables.csv").open() as fh:
+        rows = {r["key"]: r for r in csv.DictReader(fh)}
+    for p in ("0", "0.2", "0.5", "0.75", "1"):
+        assert f"separator_sigma_ion/ptfe={p}" in rows
+    for f in ("uncoated", "coated", "coated+C65"):
+        assert f"cathode_sigma_ion/{f}" in rows and f"cathode_sigma_e/{f}" in rows
+        for a in ("powder-powder", "sheet-powder", "sheet-sheet"):
+            assert float(rows[f"first_discharge/{f}/{a}"]["value"]) > 150
+            assert 70 < float(rows[f"first_ce/{f}/{a}"]["value"]) < 100
+            assert rows[f"second_ce/{f}/{a}"]["target"] == ""  # a prediction
+    assert rows["first_ce/coated/sheet-powder"]["target"] == "95.3"
+    assert float(rows["dems/powder-powder/O2"]["value"]) > 0
+    assert rows["dems/powder-powder/SO2_detected"]["value"] in ("true", "false")
+    for r in rows.values():  # no placeholders: every value is a number or a flag
+        assert r["value"] in ("true", "false") or float(r["value"]) == float(r["value"])
+
+
+def test_report_and_figures(out):
+    html = (out / "report.html").read_text()
+    assert "FAILED" not in html
+    assert html.count("data:image/png;base64") >= 7
+    assert {p.name for p in (out / "figures").iterdir()} >= {
+        "fig1b_separator_conductivity.png", "fig1e_cathode_conductivity.png", "fig6_dems.png"}
