@@ -57,8 +57,8 @@ import numpy as np
 import yaml
 
 from drysheet.layer import Layer
-from drysheet.processing import SE_PARTICLE_SIZE_SHEET_um
 from drysheet.materials import BOLTZMANN_EV_PER_K, FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K
+from drysheet.processing import SE_PARTICLE_SIZE_SHEET_um
 
 T_REF_K = 298.15
 LPSCL_ACTIVATION_ENERGY_eV = 0.35  # Adeli et al. 2019 (lead S, see module docstring)
