@@ -10,8 +10,9 @@ oxidation leaves behind, the two chemomechanical contact-loss coefficients
 (NCM shrinkage; SE consumed at the contacts), the SE-size dependence of the CAM
 tortuosity (pellets have coarser SE), and NCM85's stoichiometry scale and
 diffusivity drop, to the first-cycle discharge capacity and Coulomb efficiency
-of the nine study cells (18 numbers, 12 parameters). Residuals are scaled by the acceptance tolerances (5 mAh/g,
-1.5 percentage points) so both kinds weigh alike. Rate capability and the
+of the nine study cells (18 numbers, 12 parameters). Residuals are scaled by
+the acceptance tolerances (5 mAh/g, 1.5 percentage points) so both kinds weigh
+alike. Rate capability and the
 second-cycle CE are *not* fitted: they are predictions.
 
 The nine cells are spread over the machine's cores, one built model per worker.
