@@ -10,7 +10,8 @@ The study's protocol (`study_protocol`): 1 h rest at open circuit, two C/10
 cycles ("formation"), a rate test at C/10, C/5, C/2 and 1C, then C/5 cycling
 ("long C/5") up to 100 cycles in total. The study does not state the cycles
 per rate step; drysheet's default is 3 cycles per step with charge and
-discharge at the same rate (configurable: ``rate_cycles``, ``rate_charge_c``).
+discharge at the same rate (configurable: ``rate_cycles``, ``rate_charge_c``), and
+a 1-minute rest opens every cycle after the first (``rest_between_cycles_min``).
 """
 
 from __future__ import annotations
@@ -135,25 +136,37 @@ def _cycle(c_charge: float, c_discharge: float, rest_h: float | None = None) -> 
 
 
 def study_protocol(
-    rate_cycles: int = 3, total_cycles: int = 100, rate_charge_c: float | None = None
+    rate_cycles: int = 3,
+    total_cycles: int = 100,
+    rate_charge_c: float | None = None,
+    rest_between_cycles_min: float = 1.0,
 ) -> Protocol:
     """The study's protocol (module docstring); ``rate_charge_c`` fixes the charge
-    rate of the rate test (default: same as the discharge rate)."""
+    rate of the rate test (default: same as the discharge rate).
+
+    ``rest_between_cycles_min``: a short open-circuit rest opens every cycle after
+    the first (0 disables it). Cyclers rest between steps, and when a cell is already
+    past both limits of a cycle (e.g. 1C on a badly polarised cell) the cycle ends
+    empty and the protocol goes on, as on a real cycler, instead of stopping.
+    """
+    rest_h = rest_between_cycles_min / 60.0 or None
     blocks = [
         Block(label="formation", steps=_cycle(0.1, 0.1, rest_h=1.0)),
-        Block(label="formation", steps=_cycle(0.1, 0.1)),
+        Block(label="formation", steps=_cycle(0.1, 0.1, rest_h)),
     ]
     for c in RATE_TEST_C:
         blocks.append(
             Block(
                 label=f"rate {c_rate_label(c)}",
-                steps=_cycle(rate_charge_c or c, c),
+                steps=_cycle(rate_charge_c or c, c, rest_h),
                 repeat=rate_cycles,
             )
         )
     done = 2 + rate_cycles * len(RATE_TEST_C)
     if total_cycles > done:
-        blocks.append(Block(label="long C/5", steps=_cycle(0.2, 0.2), repeat=total_cycles - done))
+        blocks.append(
+            Block(label="long C/5", steps=_cycle(0.2, 0.2, rest_h), repeat=total_cycles - done)
+        )
     return Protocol(name="study", blocks=tuple(blocks))
 
 

@@ -202,3 +202,25 @@ def fig6_dems(runs: dict) -> Figure:
         axes[1, col].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def fig3_capacity_vs_cycle(capacity: pd.DataFrame) -> Figure:
+    """Discharge capacity over the whole protocol, one panel per formulation (Fig. 3g-i)."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
+    for ax, f in zip(axes, STUDY_CATHODE_FORMULATIONS, strict=True):
+        for a in STUDY_ARCHITECTURES:
+            part = capacity[(capacity["formulation"] == f) & (capacity["architecture"] == a)]
+            ax.plot(
+                part["cycle"],
+                part["discharge_capacity_mAh_g"],
+                ".-",
+                ms=2,
+                lw=0.8,
+                color=ARCH_COLORS[a],
+                label=a,
+            )
+        ax.set(title=f, xlabel="cycle")
+    axes[0].set_ylabel("discharge capacity (mAh/g)")
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,9 +1,10 @@
-"""First cycles and rate capability of the study's cells (Fig. 3a-f, 3m-o).
+"""The study's cycling experiments (Fig. 3): first cycles, rate test, long C/5 block.
 
-Runs the study protocol up to the end of the rate test for the nine
-formulation x architecture cells and the slurry reference, through one built
-`Simulator`, and extracts the observables. Rate capability and second-cycle
-CE are predictions (no target).
+Runs the full study protocol for the nine formulation x architecture cells and
+the slurry reference through one built `Simulator` and extracts the
+observables: first-cycle capacity and CE (calibrated), second-cycle CE and rate
+capability (predictions), capacity retention over the long C/5 block
+(SYSTEM.md §5.3: last / first C/5 discharge of that block).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from tqdm.auto import tqdm
 from drysheet.cell import STUDY_ARCHITECTURES, Cell, study_cell
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.protocols import RATE_TEST_C, c_rate_label, study_protocol
-from drysheet.result import Result
+from drysheet.result import Result, capacity_retention_pct
 from drysheet.simulate import SimulationError, Simulator
 from drysheet.study.observables import Observable
 
 RATE_CYCLES = 3  # cycles per rate step (the study does not say; see drysheet.protocols)
+LONG_BLOCK = "long C/5"
 
 
 def study_cells() -> dict[tuple[str, str], Cell]:
@@ -33,7 +35,7 @@ def study_cells() -> dict[tuple[str, str], Cell]:
     return cells
 
 
-def first_cycle_observables(key: tuple[str, str], result: Result) -> list[Observable]:
+def cycling_observables(key: tuple[str, str], result: Result) -> list[Observable]:
     f, a = key
     cyc = result.cycles
     rows = [
@@ -57,19 +59,23 @@ def first_cycle_observables(key: tuple[str, str], result: Result) -> list[Observ
                     "mAh/g",
                 )
             )
+    long = cyc[cyc["label"] == LONG_BLOCK]
+    if len(long) > 1:
+        rows.append(
+            Observable(f"retention_100/{f}/{a}", capacity_retention_pct(cyc, label=LONG_BLOCK), "%")
+        )
     return rows
 
 
-def run_first_cycles(
+def run_cycling(
     progress: bool = True,
     rate_cycles: int = RATE_CYCLES,
 ) -> tuple[list[Observable], dict[tuple[str, str], Result], list[str]]:
-    """Simulate the cells to the end of the rate test; returns rows, results and errors."""
-    protocol = study_protocol(rate_cycles=rate_cycles).truncated(2 + rate_cycles * len(RATE_TEST_C))
-    sim = Simulator(protocol)
+    """Simulate the cells through the study protocol; returns rows, results and errors."""
+    sim = Simulator(study_protocol(rate_cycles=rate_cycles))
     rows, results, errors = [], {}, []
     for key, cell in tqdm(
-        study_cells().items(), desc="first cycles + rate test", disable=not progress
+        study_cells().items(), desc="study protocol, 100 cycles", disable=not progress
     ):
         try:
             result = sim.run(cell)
@@ -79,7 +85,7 @@ def run_first_cycles(
         if result.meta["status"] != "completed":
             errors.append(f"{cell.label}: {result.meta['status']}")
         results[key] = result
-        rows.extend(first_cycle_observables(key, result))
+        rows.extend(cycling_observables(key, result))
     return rows, results, errors
 
 
@@ -90,4 +96,15 @@ def rate_table(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
         c = res.cycles
         part = c[c["label"].str.startswith("rate")][["cycle", "label", "discharge_capacity_mAh_g"]]
         frames.append(part.assign(formulation=f, architecture=a))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def capacity_table(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
+    """Discharge capacity of every cycle, long format, for plotting (Fig. 3g-i)."""
+    frames = [
+        res.cycles[["cycle", "label", "discharge_capacity_mAh_g"]].assign(
+            formulation=f, architecture=a
+        )
+        for (f, a), res in results.items()
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
