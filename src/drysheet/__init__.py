@@ -10,6 +10,8 @@ from drysheet.errors import DrysheetInputError
 from drysheet.formulation import PRESETS, Formulation, get_formulation
 from drysheet.layer import Layer, make_layer
 from drysheet.processing import DrySheet, PowderPressing, SlurryCast
+from drysheet.protocols import Protocol, study_protocol
+from drysheet.simulate import Simulator, simulate
 
 __version__ = "0.1.0"
 
@@ -21,10 +23,14 @@ __all__ = [
     "Formulation",
     "Layer",
     "PowderPressing",
+    "Protocol",
+    "Simulator",
     "SlurryCast",
     "get_formulation",
     "load_cell",
     "make_cell",
     "make_layer",
+    "simulate",
     "study_cell",
+    "study_protocol",
 ]

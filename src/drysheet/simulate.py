@@ -10,11 +10,9 @@ and why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 import pandas as pd
 import pybamm
-from tqdm.auto import tqdm
 
 from drysheet.cell import Cell
 from drysheet.errors import DrysheetInputError
@@ -102,11 +100,6 @@ class Simulator:
         log.warning("%s: %s", cell.label, result.meta["status"])
         return result
 
-    def run_many(self, cells: Iterable[Cell], progress: bool = True) -> list[Result]:
-        cells = list(cells)
-        return [self.run(c) for c in tqdm(cells, desc="cells", disable=not progress)]
-
-    # ------------------------------------------------------------------------
     def _to_result(self, cell: Cell, solution: pybamm.Solution) -> Result:
         labels = self.protocol.cycle_labels()
         frames, state_frames, states = [], [], []

@@ -89,7 +89,7 @@ def run_cycling(
     return rows, results, errors
 
 
-def rate_table(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
+def rate_test_table(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
     """Discharge capacity per cycle of the rate test, long format, for plotting."""
     frames = []
     for (f, a), res in results.items():

@@ -24,7 +24,7 @@ from drysheet.model.parameters import CELL_CALIBRATION_FILE
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.conductivity import run_conductivity
-from drysheet.study.cycling import RATE_CYCLES, capacity_table, rate_table, run_cycling
+from drysheet.study.cycling import RATE_CYCLES, capacity_table, rate_test_table, run_cycling
 from drysheet.study.figures import (
     fig1b_separator,
     fig1e_cathode,
@@ -113,7 +113,7 @@ def _first_cycle_section(rows: list[Observable], figs_dir: Path, progress: bool)
             "Fig. 3d-f-like: first-cycle Coulomb efficiency (model solid, study hatched)",
             fig3_bars(obs, "first_ce", "first-cycle CE (%)", (75, 100)),
         ),
-        ("Fig. 3m-o-like: rate capability (prediction)", fig3_rate(rate_table(results))),
+        ("Fig. 3m-o-like: rate capability (prediction)", fig3_rate(rate_test_table(results))),
         (
             "Fig. 3g-i-like: discharge capacity over the protocol",
             fig3_capacity_vs_cycle(capacity_table(results)),
