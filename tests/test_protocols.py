@@ -49,3 +49,14 @@ def test_window_must_be_ordered():
             v_max=2.3,
             blocks=(Block(label="x", steps=(Step(kind="rest", duration_h=1),)),),
         )
+
+
+def test_documented_examples_stay_valid():
+    from pathlib import Path
+
+    from drysheet.cell import load_cell
+
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    assert load_cell(examples / "cell.yaml").formulation.components_wt_pct["NCM85-LiNbO3"] == 75
+    protocol = load_protocol(examples / "protocol.yaml")
+    assert protocol.n_cycles == 5 and "Hold at 3.7 V" in protocol.pybamm_cycles()[-1][1]
