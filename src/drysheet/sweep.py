@@ -1,0 +1,486 @@
+"""Design-of-experiments sweeps over formulation, processing and cell design (docs/sweep.md).
+
+A `SweepSpace` (YAML-loadable) lists, per design parameter, a fixed value, a list of
+values or a `Range`; `design_points` samples it (full factorial, or a Latin hypercube
+from `scipy.stats.qmc`). Each point is a flat mapping of parameters with a stable id
+(`point_id`, a hash of the parameters). `run_sweep` simulates the points on a local
+process pool, or on a Dask cluster given its scheduler address, with the same task
+function (`simulate_point`): every worker process builds one `Simulator` per protocol
+and re-solves it for all its points (per-cell PyBaMM inputs, no rebuild).
+
+Results are written while the sweep runs, as Parquet part files in ``out/parts``
+(flushed every `FLUSH_INTERVAL_S` seconds and at the end), so a killed sweep loses at
+most the last few seconds and a re-run skips every finished point. A point that fails
+to validate (``status="invalid"``) or to simulate (``"failed"``) is a row with its
+error, never fatal; ``"stopped"`` marks a protocol that ended early (message in
+``error``, completed cycles kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.stats import qmc
+from tqdm.auto import tqdm
+
+from drysheet.cell import Architecture, Cell, make_cell
+from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
+from drysheet.protocols import RATE_TEST_C, Protocol, get_protocol, study_protocol
+from drysheet.result import Result, capacity_retention_pct, rate_table
+from drysheet.simulate import Simulator
+from drysheet.transport import ionic_conductivity_S_per_m
+
+#: Sweep protocol presets; other names and YAML files go through `get_protocol`.
+#: "formation+rate": the study's two C/10 formation cycles and its rate test (3 cycles
+#: each at C/10, C/5, C/2, 1C): 14 cycles, ~2 s per cell.
+SWEEP_PROTOCOLS = {"formation+rate": lambda: study_protocol().truncated(14)}
+DEFAULT_PROTOCOL = "formation+rate"
+FLUSH_INTERVAL_S = 2.0
+LONG_BLOCK_LABEL = "long C/5"
+
+NUMERIC_PARAMETERS = (
+    "cam_wt_pct",
+    "carbon_wt_pct",
+    "cathode_ptfe_wt_pct",
+    "separator_ptfe_wt_pct",
+    "calender_line_load_N_per_mm",
+    "cam_loading_mg_cm2",
+    "separator_thickness_um",
+    "temperature_C",
+    "stack_pressure_MPa",
+)
+CHOICE_PARAMETERS = ("coated", "architecture")
+PARAMETER_COLUMNS = (*CHOICE_PARAMETERS, *NUMERIC_PARAMETERS)
+RATE_COLUMNS = {f"rate {lbl}": f"discharge_{c:g}C_mAh_g" for c, lbl in
+                zip(RATE_TEST_C, ("C/10", "C/5", "C/2", "1C"), strict=True)}
+DESCRIPTOR_COLUMNS = (
+    "se_wt_pct",
+    "cathode_thickness_um",
+    "cathode_porosity",
+    "separator_porosity",
+    "separator_ionic_conductivity_mS_cm",
+)
+OBSERVABLE_COLUMNS = (
+    "first_discharge_mAh_g",
+    "first_ce_pct",
+    "second_ce_pct",
+    *RATE_COLUMNS.values(),
+    "energy_density_Wh_L_cathode",
+    "retention_pct",
+    "n_cycles",
+)
+STATUS_COLUMNS = ("status", "error", "wall_time_s")
+RESULT_COLUMNS = ("point_id", *PARAMETER_COLUMNS, *DESCRIPTOR_COLUMNS, *OBSERVABLE_COLUMNS,
+                  *STATUS_COLUMNS)
+
+
+class Range(BaseModel):
+    """A continuous range: ``levels`` equally spaced values in a factorial design,
+    uniform (stratified) sampling in a Latin hypercube."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min: float
+    max: float
+    levels: int = Field(3, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.min <= self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+Numeric = float | Range | list[float]
+
+
+class SweepSpace(BaseModel):
+    """The design space. Every numeric parameter is a value, a list of values or a
+    `Range`; the cathode premix is CAM (LiNbO3-coated NCM85 if ``coated``, else bare
+    NCM85) + C65 carbon + Li6PS5Cl making up the rest to 100 wt%.
+
+    ``sampling``: ``factorial`` (every combination of levels) or ``lhs`` (a Latin
+    hypercube of ``n_points`` points; lists are sampled as categories).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    coated: list[bool] = Field([True], min_length=1)
+    architecture: list[Architecture] = Field(["sheet-sheet"], min_length=1)
+    cam_wt_pct: Numeric = 70.0
+    carbon_wt_pct: Numeric = 0.0
+    cathode_ptfe_wt_pct: Numeric = 0.5
+    separator_ptfe_wt_pct: Numeric = 0.5
+    calender_line_load_N_per_mm: Numeric = 3.0
+    cam_loading_mg_cm2: Numeric = 13.8
+    separator_thickness_um: Numeric = 1000.0
+    temperature_C: Numeric = 45.0
+    stack_pressure_MPa: Numeric = 81.0
+    sampling: Literal["factorial", "lhs"] = "factorial"
+    n_points: int | None = Field(None, ge=1, le=1_000_000)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _lhs_needs_size(self) -> SweepSpace:
+        if self.sampling == "lhs" and self.n_points is None:
+            raise ValueError("sampling 'lhs' needs n_points")
+        for name in NUMERIC_PARAMETERS:
+            if getattr(self, name) == []:
+                raise ValueError(f"{name}: an empty list of values")
+        return self
+
+
+def load_sweep_space(path: str | Path) -> SweepSpace:
+    """Load a `SweepSpace` from YAML (fields as in `SweepSpace`; see docs/sweep.md)."""
+    return validate(SweepSpace, load_yaml_mapping(path), str(path))
+
+
+def _levels(dim: Any) -> list:
+    if isinstance(dim, Range):
+        return [float(v) for v in np.linspace(dim.min, dim.max, dim.levels)]
+    return list(dim) if isinstance(dim, list) else [dim]
+
+
+def _canonical(value: Any) -> Any:
+    """Round floats to 10 significant digits so ids survive float noise."""
+    if isinstance(value, float | np.floating) and not isinstance(value, bool):
+        return float(f"{float(value):.10g}")
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def design_points(space: SweepSpace) -> list[dict[str, Any]]:
+    """The sweep's points: dicts of `PARAMETER_COLUMNS` (order of the design)."""
+    dims = {name: getattr(space, name) for name in PARAMETER_COLUMNS}
+    if space.sampling == "factorial":
+        combos = itertools.product(*(_levels(d) for d in dims.values()))
+        rows = [dict(zip(dims, combo, strict=True)) for combo in combos]
+    else:
+        varying = [n for n, d in dims.items() if isinstance(d, Range) or len(_levels(d)) > 1]
+        u = qmc.LatinHypercube(d=max(len(varying), 1), seed=space.seed).random(space.n_points)
+        rows = []
+        for sample in u:
+            row = {n: _levels(d)[0] for n, d in dims.items()}
+            for n, ui in zip(varying, sample, strict=False):
+                d = dims[n]
+                if isinstance(d, Range):
+                    row[n] = d.min + ui * (d.max - d.min)
+                else:
+                    choices = _levels(d)
+                    row[n] = choices[min(int(ui * len(choices)), len(choices) - 1)]
+            rows.append(row)
+    return [{k: _canonical(v) for k, v in row.items()} for row in rows]
+
+
+def point_id(point: Mapping[str, Any]) -> str:
+    """Stable id of a point: hash of its parameters (`PARAMETER_COLUMNS`)."""
+    params = {k: _canonical(point[k]) for k in PARAMETER_COLUMNS}
+    return hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cell_from_point(point: Mapping[str, Any]) -> Cell:
+    """The validated Cell of a point (DrysheetInputError for an impossible design)."""
+    cam = "NCM85-LiNbO3" if point["coated"] else "NCM85"
+    cam_wt, c_wt = float(point["cam_wt_pct"]), float(point["carbon_wt_pct"])
+    se_wt = 100.0 - cam_wt - c_wt
+    components = {cam: cam_wt, "LPSCl": se_wt} | ({"C65": c_wt} if c_wt > 0 else {})
+    fields = {k: point[k] for k in NUMERIC_PARAMETERS[2:]}
+    name = f"{cam} {cam_wt:g}/SE {se_wt:g}/C65 {c_wt:g}"
+    return make_cell(
+        {
+            "formulation": {"name": name, "components_wt_pct": components},
+            "architecture": point["architecture"],
+            "name": f"sweep point {point_id(point)}",
+            **fields,
+        },
+        where=f"sweep point {point_id(point)}",
+    )
+
+
+def resolve_protocol(protocol: str | Protocol) -> Protocol:
+    """A `Protocol`, a sweep preset (`SWEEP_PROTOCOLS`), a preset of `get_protocol` or a
+    protocol YAML file."""
+    if isinstance(protocol, Protocol):
+        return protocol
+    if protocol in SWEEP_PROTOCOLS:
+        return SWEEP_PROTOCOLS[protocol]()
+    return get_protocol(protocol)
+
+
+def descriptors(cell: Cell) -> dict[str, float]:
+    """Layer descriptors of a point's cell (no simulation needed)."""
+    cathode, separator = cell.cathode, cell.separator
+    sigma = ionic_conductivity_S_per_m(separator, cell.temperature_K)
+    return {
+        "se_wt_pct": 100.0 * cell.formulation.mass_fraction("se"),
+        "cathode_thickness_um": cathode.thickness_um,
+        "cathode_porosity": cathode.porosity,
+        "separator_porosity": separator.porosity,
+        "separator_ionic_conductivity_mS_cm": 10.0 * sigma,  # 1 S/m = 10 mS/cm
+    }
+
+
+def energy_density_Wh_L_cathode(
+    discharge_energy_mWh_g: float, cam_loading_mg_cm2: float, cathode_thickness_um: float
+) -> float:
+    """Discharge energy per cathode-composite volume in Wh/L (= mWh/cm3):
+    mWh/g CAM × g CAM/cm2 / cathode thickness in cm."""
+    return discharge_energy_mWh_g * cam_loading_mg_cm2 * 1e-3 / (cathode_thickness_um * 1e-4)
+
+
+def observables(cell: Cell, result: Result, cathode_thickness_um: float) -> dict[str, float]:
+    """Sweep observables (`OBSERVABLE_COLUMNS`) of one simulated cell; NaN where the
+    protocol has no such cycles."""
+    cycles = result.cycles.set_index("cycle")
+    out: dict[str, float] = dict.fromkeys(OBSERVABLE_COLUMNS, math.nan)
+    out["n_cycles"] = float(len(cycles))
+    if 1 in cycles.index:
+        out["first_discharge_mAh_g"] = cycles.at[1, "discharge_capacity_mAh_g"]
+        out["first_ce_pct"] = cycles.at[1, "coulomb_efficiency_pct"]
+        out["energy_density_Wh_L_cathode"] = energy_density_Wh_L_cathode(
+            cycles.at[1, "discharge_energy_mWh_g"], cell.cam_loading_mg_cm2, cathode_thickness_um
+        )
+    if 2 in cycles.index:
+        out["second_ce_pct"] = cycles.at[2, "coulomb_efficiency_pct"]
+    if len(cycles):
+        rates = rate_table(result.cycles, by="label").set_index("label")
+        for label, column in RATE_COLUMNS.items():
+            if label in rates.index:
+                out[column] = rates.at[label, "discharge_capacity_mAh_g"]
+        long = result.cycles[result.cycles["label"] == LONG_BLOCK_LABEL]
+        if (long["discharge_capacity_mAh_g"] > 0).any():
+            out["retention_pct"] = capacity_retention_pct(result.cycles, label=LONG_BLOCK_LABEL)
+    return {k: float(v) for k, v in out.items()}
+
+
+# Per worker process: one built Simulator per protocol (keyed by the protocol's JSON).
+_SIMULATORS: dict[str, Simulator] = {}
+
+
+def _simulator(protocol_json: str) -> Simulator:
+    if protocol_json not in _SIMULATORS:
+        _SIMULATORS[protocol_json] = Simulator(Protocol.model_validate_json(protocol_json))
+    return _SIMULATORS[protocol_json]
+
+
+def _row(point: Mapping[str, Any], status: str, error: str, t0: float, **values) -> dict:
+    row = dict.fromkeys(RESULT_COLUMNS, math.nan)
+    row.update({k: point[k] for k in PARAMETER_COLUMNS}, point_id=point_id(point), **values)
+    row.update(status=status, error=error, wall_time_s=time.perf_counter() - t0)
+    return row
+
+
+def simulate_point(protocol_json: str, point: Mapping[str, Any]) -> dict[str, Any]:
+    """The sweep task: one point -> one result row (`RESULT_COLUMNS`). Never raises for
+    a bad design or a failed simulation: those are rows with status and error."""
+    t0 = time.perf_counter()
+    try:
+        cell = cell_from_point(point)
+    except DrysheetInputError as err:
+        return _row(point, "invalid", str(err), t0)
+    desc: dict[str, float] = {}
+    try:
+        desc = descriptors(cell)
+        result = _simulator(protocol_json).run(cell)
+        obs = observables(cell, result, desc["cathode_thickness_um"])
+    except Exception as err:  # any failure of this point is recorded, not raised
+        return _row(point, "failed", f"{type(err).__name__}: {err}", t0, **desc)
+    status = result.meta["status"]
+    if status == "completed":
+        return _row(point, "completed", "", t0, **desc, **obs)
+    return _row(point, "stopped", status, t0, **desc, **obs)
+
+
+def read_sweep(out_path: str | Path) -> pd.DataFrame:
+    """All rows written so far to a sweep folder (one per point, latest wins)."""
+    parts = sorted((Path(out_path) / "parts").glob("part-*.parquet"))
+    frames = [pd.read_parquet(p) for p in parts]
+    if not frames:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    df = pd.concat(frames, ignore_index=True)
+    return df.drop_duplicates("point_id", keep="last").reset_index(drop=True)
+
+
+def _write_part(parts_dir: Path, rows: list[dict]) -> None:
+    if not rows:
+        return
+    name = f"part-{time.time_ns()}-{os.getpid()}"
+    tmp = parts_dir / f".{name}.tmp"
+    pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).to_parquet(tmp, index=False)
+    os.replace(tmp, parts_dir / f"{name}.parquet")  # atomic: readers never see half a file
+
+
+def _check_protocol(out_path: Path, protocol_json: str) -> None:
+    """A sweep folder belongs to one protocol: refuse to mix results of two."""
+    stored = out_path / "protocol.json"
+    if stored.exists() and stored.read_text() != protocol_json:
+        raise DrysheetInputError(
+            f"{out_path}: holds a sweep run with another protocol ({stored}); "
+            "use a new output folder"
+        )
+    stored.write_text(protocol_json)
+
+
+@contextmanager
+def _executor(scheduler: str | None, workers: int | None) -> Iterator[Executor]:
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
+            yield pool
+        return
+    if workers is not None:
+        raise DrysheetInputError("workers: sizes the local pool only; size the Dask cluster")
+    from distributed import Client
+
+    with Client(scheduler) as client:
+        yield client.get_executor(pure=False)
+
+
+def run_sweep(
+    space_or_points: SweepSpace | Sequence[Mapping[str, Any]],
+    out_path: Path,
+    *,
+    protocol: str | Protocol = DEFAULT_PROTOCOL,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Simulate every point not yet in ``out_path`` and return the table of all points.
+
+    ``scheduler``: a Dask scheduler address (``tcp://host:8786``); default a local
+    spawn process pool of ``workers`` processes (default: one per CPU). The table
+    (`RESULT_COLUMNS`, in design order) is also written to ``out_path/results.parquet``.
+    """
+    points = (
+        design_points(space_or_points)
+        if isinstance(space_or_points, SweepSpace)
+        else [{k: _canonical(p[k]) for k in PARAMETER_COLUMNS} for p in space_or_points]
+    )
+    out_path = Path(out_path)
+    parts_dir = out_path / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    protocol_json = resolve_protocol(protocol).model_dump_json()
+    _check_protocol(out_path, protocol_json)
+
+    ids = [point_id(p) for p in points]
+    done = set(read_sweep(out_path)["point_id"])
+    todo = list({i: p for i, p in zip(ids, points, strict=True) if i not in done}.values())
+    if todo:
+        _run_points(todo, protocol_json, parts_dir, scheduler, workers, progress)
+
+    table = read_sweep(out_path).set_index("point_id").reindex(list(dict.fromkeys(ids)))
+    table = table.reset_index()[list(RESULT_COLUMNS)]
+    table.to_parquet(out_path / "results.parquet", index=False)
+    return table
+
+
+def _run_points(
+    todo: list[dict], protocol_json: str, parts_dir: Path, scheduler: str | None,
+    workers: int | None, progress: bool,
+) -> None:
+    """Run points, writing a part file at most every `FLUSH_INTERVAL_S` (and at exit)."""
+    buffer: list[dict] = []
+    last_flush = time.monotonic()
+    futures: list[Future] = []
+    with _executor(scheduler, workers) as executor:
+        try:
+            futures = [executor.submit(simulate_point, protocol_json, p) for p in todo]
+            for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress,
+                            desc="sweep", unit="cell"):
+                buffer.append(fut.result())
+                if time.monotonic() - last_flush >= FLUSH_INTERVAL_S:
+                    _write_part(parts_dir, buffer)
+                    buffer, last_flush = [], time.monotonic()
+        finally:
+            for fut in futures:
+                fut.cancel()
+            _write_part(parts_dir, buffer)
+
+
+def pareto_front(
+    df: pd.DataFrame, x: str, y: str, maximise: tuple[bool, bool] = (True, True)
+) -> pd.DataFrame:
+    """Rows of ``df`` not dominated in (x, y) (rows with NaN ignored), sorted by x."""
+    d = df[[x, y]].dropna()
+    signs = np.where(maximise, 1.0, -1.0)
+    vals = d.to_numpy(dtype=float) * signs
+    order = np.lexsort((-vals[:, 1], -vals[:, 0]))  # best x first, ties: best y first
+    keep, best_y = [], -np.inf
+    for i in order:
+        if vals[i, 1] > best_y:
+            keep.append(d.index[i])
+            best_y = vals[i, 1]
+    return df.loc[keep].sort_values(x)
+
+
+def pareto_figure(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    maximise: tuple[bool, bool] = (True, True),
+    color_by: str | None = None,
+) -> Figure:
+    """Scatter of all points with the Pareto front of (x, y) highlighted."""
+    fig = Figure(figsize=(5.5, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    ok = df.dropna(subset=[x, y])
+    if color_by is not None and pd.api.types.is_numeric_dtype(ok[color_by]):
+        sc = ax.scatter(ok[x], ok[y], c=ok[color_by], s=18, cmap="viridis")
+        fig.colorbar(sc, ax=ax, label=color_by)
+    elif color_by is not None:
+        for value, part in ok.groupby(color_by):
+            ax.scatter(part[x], part[y], s=18, label=f"{color_by} = {value}")
+        ax.legend(fontsize=8)
+    else:
+        ax.scatter(ok[x], ok[y], s=18, color="0.5")
+    front = pareto_front(ok, x, y, maximise)
+    ax.plot(front[x], front[y], "o-", mfc="none", color="crimson", ms=9, label="Pareto front")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{len(front)} of {len(ok)} points on the Pareto front", fontsize=9)
+    return fig
+
+
+#: Pareto plots written by `sweep_command`: (x, y) pairs, both maximised.
+PARETO_PAIRS = (
+    ("first_discharge_mAh_g", "first_ce_pct"),
+    ("first_discharge_mAh_g", "retention_pct"),
+    ("discharge_1C_mAh_g", "energy_density_Wh_L_cathode"),
+)
+
+
+def sweep_command(
+    space_yaml: Path,
+    out: Path,
+    protocol: str = DEFAULT_PROTOCOL,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    n_points: int | None = None,
+) -> pd.DataFrame:
+    """``drysheet sweep``: run the space in ``space_yaml`` (``n_points`` switches to a
+    Latin hypercube of that size) into ``out``; writes ``out/results.parquet`` and
+    Pareto plots in ``out/figures``."""
+    space = load_sweep_space(space_yaml)
+    if n_points is not None:
+        space = space.model_copy(update={"sampling": "lhs", "n_points": n_points})
+    table = run_sweep(space, Path(out), protocol=protocol, scheduler=scheduler, workers=workers)
+    figures = Path(out) / "figures"
+    figures.mkdir(exist_ok=True)
+    for x, y in PARETO_PAIRS:
+        if table[[x, y]].notna().all(axis=1).any():
+            pareto_figure(table, x, y).savefig(figures / f"pareto_{x}_vs_{y}.png", dpi=150)
+    counts = table["status"].value_counts().to_dict()
+    print(f"{len(table)} points -> {Path(out) / 'results.parquet'}; status: {counts}")
+    return table
