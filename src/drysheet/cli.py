@@ -139,6 +139,32 @@ def _cell_from_argument(cell: str):
 
 @app.command()
 @_user_errors
+def sweep(
+    space: Annotated[Path, typer.Argument(help="sweep space YAML (see docs/sweep.md)")],
+    out: Annotated[Path, typer.Option("--out", help="results folder (resumable)")] = Path(
+        "drysheet-sweep"
+    ),
+    protocol: Annotated[
+        str,
+        typer.Option(help="'formation+rate' (2 x C/10 + rate test), 'first-cycles', 'study' "
+                     "(100 cycles) or a protocol YAML"),
+    ] = "formation+rate",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="local worker processes")] = None,
+    n_points: Annotated[
+        int | None, typer.Option("--points", help="Latin hypercube of this many points")
+    ] = None,
+) -> None:
+    """Run a design-of-experiments sweep locally or on a Dask cluster; resumes if killed."""
+    from drysheet.sweep import sweep_command
+
+    sweep_command(space, out, protocol, scheduler, workers, n_points)
+
+
+@app.command()
+@_user_errors
 def calibrate(
     what: Annotated[str, typer.Argument(help="'transport' (Fig. 1) or 'cell' (first cycle)")],
 ) -> None:
