@@ -22,6 +22,7 @@ from drysheet.sweep import (
     read_sweep,
     run_sweep,
     simulate_point,
+    sweep_command,
 )
 
 ONE_CYCLE = study_protocol().truncated(1)
@@ -71,6 +72,11 @@ def test_impossible_design_is_an_invalid_row_not_an_error():
         cell_from_point(point)
     row = simulate_point(ONE_CYCLE.model_dump_json(), point)
     assert row["status"] == "invalid" and "LPSCl" in row["error"]
+
+
+def test_points_missing_parameters_are_refused(tmp_path):
+    with pytest.raises(DrysheetInputError, match="missing parameter"):
+        run_sweep([{"coated": True}], tmp_path / "s", progress=False)
 
 
 def test_solver_failure_is_recorded_with_its_error():
@@ -135,3 +141,14 @@ def test_dask_cluster_runs_the_same_sweep(local_sweep, tmp_path):
     cols = [c for c in RESULT_COLUMNS if c not in ("wall_time_s",)]
     pd.testing.assert_frame_equal(df[cols], local[cols], rtol=1e-9)
     assert list(df[list(PARAMETER_COLUMNS)].columns) == list(PARAMETER_COLUMNS)
+
+
+def test_sweep_command_writes_table_and_pareto_figures(tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("carbon_wt_pct: [0, 1]\narchitecture: [sheet-sheet]\n")
+    df = sweep_command(space, tmp_path / "out", protocol="first-cycles", scheduler=None,
+                       workers=1, n_points=None)
+    assert len(df) == 2 and (df["status"] == "completed").all()
+    assert np.isfinite(df["second_ce_pct"]).all()
+    assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == 2
+    assert (tmp_path / "out/figures/pareto_first_discharge_mAh_g_vs_first_ce_pct.png").exists()

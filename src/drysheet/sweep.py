@@ -363,11 +363,14 @@ def run_sweep(
     spawn process pool of ``workers`` processes (default: one per CPU). The table
     (`RESULT_COLUMNS`, in design order) is also written to ``out_path/results.parquet``.
     """
-    points = (
-        design_points(space_or_points)
-        if isinstance(space_or_points, SweepSpace)
-        else [{k: _canonical(p[k]) for k in PARAMETER_COLUMNS} for p in space_or_points]
-    )
+    if isinstance(space_or_points, SweepSpace):
+        points = design_points(space_or_points)
+    else:
+        points = [dict(p) for p in space_or_points]
+        for i, p in enumerate(points):
+            if missing := [k for k in PARAMETER_COLUMNS if k not in p]:
+                raise DrysheetInputError(f"sweep point {i}: missing parameter(s) {missing}")
+        points = [{k: _canonical(p[k]) for k in PARAMETER_COLUMNS} for p in points]
     out_path = Path(out_path)
     parts_dir = out_path / "parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
