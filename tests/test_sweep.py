@@ -127,7 +127,8 @@ def test_failing_point_does_not_stop_the_sweep(tmp_path):
     bad = {**good, "temperature_C": -40.0, "cam_loading_mg_cm2": 100.0}
     df = run_sweep([good, bad], tmp_path / "s", protocol=HARSH, workers=1, progress=False)
     assert df.loc[1, "status"] == "failed" and "could not be solved" in df.loc[1, "error"]
-    assert df.loc[0, "status"] == "stopped" and df.loc[0, "first_discharge_mAh_g"] >= 0
+    # the good cell runs every cycle; steps already past their limit end at once, noted
+    assert df.loc[0, "status"] == "completed" and df.loc[0, "first_discharge_mAh_g"] >= 0
     assert len(read_sweep(tmp_path / "s")) == 2
 
 

@@ -156,7 +156,7 @@ class Simulator:
             "source": "simulation",
             "status": status,
         }
-        if status != "completed":
+        if not status.startswith("completed"):
             log.warning("%s: %s", cell.label, status)
         result = Result.from_timeseries(ts, cell.cam_mass_g, meta=meta)
         result.extras["cycle_states"] = pd.DataFrame(states)
@@ -166,9 +166,19 @@ class Simulator:
     def _status(self, solution: pybamm.Solution, labels: list[str]) -> str:
         planned = self.protocol.pybamm_cycles()
         n_done = len(solution.cycles)
-        solved = _solved_steps(solution.cycles[-1])
-        if n_done == len(planned) and len(solved) == len(planned[-1]):
-            return "completed"
+        last = solution.cycles[-1]
+        solved = _solved_steps(last)
+        # pybamm keeps a step that was past its limit from the start as an EmptySolution
+        # (a cycler would end it at once and go on); a solver failure drops the rest.
+        if n_done == len(planned) and len(last.steps) == len(planned[-1]):
+            empty = [
+                k + 1 for k, c in enumerate(solution.cycles) if len(_solved_steps(c)) < len(c.steps)
+            ]
+            return "completed" + (
+                f" (steps past their limit at the start, ended at once, in cycles {empty})"
+                if empty
+                else ""
+            )
         why = solved[-1].termination if solved else solution.termination
         return (
             f"stopped in cycle {n_done} ({labels[n_done - 1]}) after {len(solved)} of "

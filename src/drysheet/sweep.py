@@ -298,8 +298,9 @@ def simulate_point(protocol_json: str, point: Mapping[str, Any]) -> dict[str, An
     except Exception as err:  # any failure of this point is recorded, not raised
         return _row(point, "failed", f"{type(err).__name__}: {err}", t0, **desc)
     status = result.meta["status"]
-    if status == "completed":
-        return _row(point, "completed", "", t0, **desc, **obs)
+    if status.startswith("completed"):  # a note on steps ended at once goes to "error"
+        return _row(point, "completed", status.removeprefix("completed").strip(" ()"), t0,
+                    **desc, **obs)
     return _row(point, "stopped", status, t0, **desc, **obs)
 
 
