@@ -18,15 +18,19 @@ The sheet-sheet run is never fitted: it is a prediction.
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from drysheet.calibration.least_squares import FitParameter, FitResult, fit
+from drysheet.calibration.least_squares import (
+    FitParameter,
+    FitResult,
+    calibration_document,
+    describe,
+    fit,
+)
 from drysheet.instruments.dems import dems_cell, run_dems, simulate_dems_cell
 from drysheet.model import gas as gas_model
 from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters
@@ -108,35 +112,26 @@ def run_fit(n_starts: int = 4, seed: int = 0) -> tuple[FitResult, dict[str, floa
 def write_calibration(
     result: FitResult, model: dict[str, float], targets: dict, observables: dict, path: Path
 ) -> None:
-    fitted = {
-        p.name: {
-            "value": result.values[p.name],
-            "std": result.std[p.name],
-            "bounds": [p.lower, p.upper],
-            "unit": p.unit,
-            "meaning": p.meaning,
+    residuals = {
+        g: {
+            "model": model[g],
+            "target": float(targets[g]),
+            "error": model[g] - targets[g],
+            "relative_error_pct": 100.0 * (model[g] / targets[g] - 1.0),
         }
-        for p in result.parameters
+        for g in FITTED_GAS.values()
     }
-    fixed = {k: v for k, v in asdict(GasParameters()).items() if k not in fitted}
+    doc = calibration_document(
+        result,
+        "python -m drysheet.calibration.gas_fit",
+        f"(model - target) / ({RELATIVE_UNCERTAINTY:g} target)",
+        residuals,
+    )
     cell_targets = dems_targets()
-    doc = {
-        "produced_by": "python -m drysheet.calibration.gas_fit",
-        "date": date.today().isoformat(),
-        "drysheet_version": version("drysheet"),
+    doc |= {
         "calibrated_on": f"dems_first_cycle/{CALIBRATED_ARCHITECTURE} (coated)",
-        "residual_definition": f"(model - target) / ({RELATIVE_UNCERTAINTY:g} target)",
-        "cost": result.cost,
-        "parameters": fitted,
-        "fixed_parameters": fixed,
-        "residuals": {
-            g: {
-                "model": model[g],
-                "target": float(targets[g]),
-                "error": model[g] - targets[g],
-                "relative_error_pct": 100.0 * (model[g] / targets[g] - 1.0),
-            }
-            for g in FITTED_GAS.values()
+        "fixed_parameters": {
+            k: v for k, v in asdict(GasParameters()).items() if k not in doc["parameters"]
         },
         "so2": {
             "model_umol_g": model["SO2"],
@@ -161,9 +156,7 @@ def main() -> None:
     calibrated = replace(GasParameters(), **result.values)
     pp = run_dems(CALIBRATED_ARCHITECTURE, parameters=calibrated).observables()
     write_calibration(result, model, targets, pp, GAS_CALIBRATION_FILE)
-    print(f"cost {result.cost:.3g} after {result.n_starts} starts ({result.message})")
-    for p in result.parameters:
-        print(f"  {p.name:26s} = {result.values[p.name]:.4g} +- {result.std[p.name]:.2g} {p.unit}")
+    print(describe(result))
     ss = run_dems("sheet-sheet", parameters=calibrated).observables()
     cell_targets = dems_targets()
     rows = {k: [pp[k], cell_targets[col], ss.get(k)] for k, col in CAPACITY_TARGETS.items()}
