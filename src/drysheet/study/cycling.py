@@ -89,16 +89,6 @@ def run_cycling(
     return rows, results, errors
 
 
-def rate_test_table(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
-    """Discharge capacity per cycle of the rate test, long format, for plotting."""
-    frames = []
-    for (f, a), res in results.items():
-        c = res.cycles
-        part = c[c["label"].str.startswith("rate")][["cycle", "label", "discharge_capacity_mAh_g"]]
-        frames.append(part.assign(formulation=f, architecture=a))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
 def capacity_table(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
     """Discharge capacity of every cycle, long format, for plotting (Fig. 3g-i)."""
     frames = [

@@ -150,35 +150,6 @@ def fig3_bars(
     return fig
 
 
-def fig3_rate(rate: pd.DataFrame) -> Figure:
-    """Discharge capacity through the rate test, one panel per formulation (Fig. 3m-o)."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
-    for ax, f in zip(axes, STUDY_CATHODE_FORMULATIONS, strict=True):
-        for a in STUDY_ARCHITECTURES:
-            part = rate[(rate["formulation"] == f) & (rate["architecture"] == a)]
-            ax.plot(
-                part["cycle"],
-                part["discharge_capacity_mAh_g"],
-                "o-",
-                ms=3,
-                color=ARCH_COLORS[a],
-                label=a,
-            )
-        labels = rate.drop_duplicates("label")
-        for _, r in labels.iterrows():
-            ax.annotate(
-                r["label"].removeprefix("rate "),
-                (r["cycle"], 0.02),
-                xycoords=("data", "axes fraction"),
-                fontsize=8,
-            )
-        ax.set(title=f"{f} (prediction)", xlabel="cycle")
-    axes[0].set_ylabel("discharge capacity (mAh/g)")
-    axes[0].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 def fig6_dems(runs: dict) -> Figure:
     """Virtual DEMS: voltage and analysed gas evolution rates vs time (Fig. 6-like).
 
@@ -204,22 +175,35 @@ def fig6_dems(runs: dict) -> Figure:
     return fig
 
 
-def fig3_capacity_vs_cycle(capacity: pd.DataFrame) -> Figure:
-    """Discharge capacity over the whole protocol, one panel per formulation (Fig. 3g-i)."""
+def fig3_capacity_panels(
+    capacity: pd.DataFrame, label_prefix: str = "", title_suffix: str = ""
+) -> Figure:
+    """Discharge capacity per cycle, one panel per formulation: the whole protocol
+    (Fig. 3g-i), or with ``label_prefix="rate"`` the rate test, its steps marked
+    (Fig. 3m-o). ``capacity`` is `drysheet.study.cycling.capacity_table`."""
+    data = capacity[capacity["label"].str.startswith(label_prefix)]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
     for ax, f in zip(axes, STUDY_CATHODE_FORMULATIONS, strict=True):
         for a in STUDY_ARCHITECTURES:
-            part = capacity[(capacity["formulation"] == f) & (capacity["architecture"] == a)]
+            part = data[(data["formulation"] == f) & (data["architecture"] == a)]
             ax.plot(
                 part["cycle"],
                 part["discharge_capacity_mAh_g"],
                 ".-",
-                ms=2,
+                ms=3,
                 lw=0.8,
                 color=ARCH_COLORS[a],
                 label=a,
             )
-        ax.set(title=f, xlabel="cycle")
+        if label_prefix:
+            for _, r in data.drop_duplicates("label").iterrows():
+                ax.annotate(
+                    r["label"].removeprefix(label_prefix).strip(),
+                    (r["cycle"], 0.02),
+                    xycoords=("data", "axes fraction"),
+                    fontsize=8,
+                )
+        ax.set(title=f + title_suffix, xlabel="cycle")
     axes[0].set_ylabel("discharge capacity (mAh/g)")
     axes[0].legend(frameon=False, fontsize=8)
     fig.tight_layout()

@@ -24,13 +24,12 @@ from drysheet.model.parameters import CELL_CALIBRATION_FILE
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.conductivity import run_conductivity
-from drysheet.study.cycling import RATE_CYCLES, capacity_table, rate_test_table, run_cycling
+from drysheet.study.cycling import RATE_CYCLES, capacity_table, run_cycling
 from drysheet.study.figures import (
     fig1b_separator,
     fig1e_cathode,
     fig3_bars,
-    fig3_capacity_vs_cycle,
-    fig3_rate,
+    fig3_capacity_panels,
     fig3_voltage_curves,
     fig6_dems,
 )
@@ -103,6 +102,7 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
 def _first_cycle_section(rows: list[Observable], figs_dir: Path, progress: bool) -> Section:
     obs, results, errors = run_cycling(progress=progress)
     rows.extend(obs)
+    capacities = capacity_table(results)
     figs = [
         ("Fig. 3a-c-like: first-cycle voltage curves", fig3_voltage_curves(results)),
         (
@@ -113,10 +113,13 @@ def _first_cycle_section(rows: list[Observable], figs_dir: Path, progress: bool)
             "Fig. 3d-f-like: first-cycle Coulomb efficiency (model solid, study hatched)",
             fig3_bars(obs, "first_ce", "first-cycle CE (%)", (75, 100)),
         ),
-        ("Fig. 3m-o-like: rate capability (prediction)", fig3_rate(rate_test_table(results))),
+        (
+            "Fig. 3m-o-like: rate capability (prediction)",
+            fig3_capacity_panels(capacities, "rate", " (prediction)"),
+        ),
         (
             "Fig. 3g-i-like: discharge capacity over the protocol",
-            fig3_capacity_vs_cycle(capacity_table(results)),
+            fig3_capacity_panels(capacities),
         ),
         (
             "Fig. 3j-l-like: capacity retention over the long C/5 block (model solid, study "
