@@ -38,11 +38,14 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from drysheet.analysis.eis import read_text_table, select_columns
+from drysheet.analysis.eis import (
+    ConductivityInMilliSiemensPerCm,
+    read_text_table,
+    select_columns,
+)
 from drysheet.errors import DrysheetInputError
 from drysheet.instruments._checks import require_number
 
-S_PER_M_TO_mS_PER_CM = 10.0
 UM_TO_M = 1e-6
 CM2_TO_M2 = 1e-4
 _MIN_WINDOW_POINTS = 8
@@ -75,7 +78,7 @@ class SteadyState:
 
 
 @dataclass(frozen=True)
-class DCConductivity:
+class DCConductivity(ConductivityInMilliSiemensPerCm):
     """A partial conductivity from a DC polarisation record.
 
     sigma_std_S_per_m combines the current's standard error and the residual
@@ -86,14 +89,6 @@ class DCConductivity:
     sigma_std_S_per_m: float
     resistance_ohm: float
     steady_state: SteadyState
-
-    @property
-    def sigma_mS_per_cm(self) -> float:
-        return self.sigma_S_per_m * S_PER_M_TO_mS_PER_CM
-
-    @property
-    def sigma_std_mS_per_cm(self) -> float:
-        return self.sigma_std_S_per_m * S_PER_M_TO_mS_PER_CM
 
 
 def apparent_ionic_conductivity(
@@ -303,9 +298,7 @@ def _time_current(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return t, i
 
 
-def _exponential_asymptote(
-    t: np.ndarray, i: np.ndarray, window_s: float, fallback: float
-) -> float:
+def _exponential_asymptote(t: np.ndarray, i: np.ndarray, window_s: float, fallback: float) -> float:
     """Asymptote of ``I_inf + a exp(-(t - t0)/tau)`` fitted to the last two windows.
 
     Fitted in units of the span and of the current scale, so all three
@@ -326,7 +319,10 @@ def _exponential_asymptote(
 
     try:
         (y_inf, a, _), pcov = curve_fit(
-            model, x, y, p0=(late, early - late, 1.0),
+            model,
+            x,
+            y,
+            p0=(late, early - late, 1.0),
             bounds=([-10.0, -10.0, 1.0 / 200], [10.0, 10.0, 50.0]),
         )
     except (RuntimeError, ValueError):

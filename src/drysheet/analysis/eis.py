@@ -68,8 +68,23 @@ class KramersKronigSummary:
     valid: bool
 
 
+class ConductivityInMilliSiemensPerCm:
+    """Mixin for results carrying ``sigma_S_per_m`` and ``sigma_std_S_per_m``."""
+
+    sigma_S_per_m: float
+    sigma_std_S_per_m: float
+
+    @property
+    def sigma_mS_per_cm(self) -> float:
+        return self.sigma_S_per_m * S_PER_M_TO_mS_PER_CM
+
+    @property
+    def sigma_std_mS_per_cm(self) -> float:
+        return self.sigma_std_S_per_m * S_PER_M_TO_mS_PER_CM
+
+
 @dataclass(frozen=True)
-class IonicConductivityFit:
+class IonicConductivityFit(ConductivityInMilliSiemensPerCm):
     """Result of `fit_blocking_cell_spectrum` (SI units unless named)."""
 
     sigma_S_per_m: float
@@ -83,18 +98,15 @@ class IonicConductivityFit:
     kramers_kronig: KramersKronigSummary
     model: CustomCircuit = field(repr=False, compare=False)
 
-    @property
-    def sigma_mS_per_cm(self) -> float:
-        return self.sigma_S_per_m * S_PER_M_TO_mS_PER_CM
 
-    @property
-    def sigma_std_mS_per_cm(self) -> float:
-        return self.sigma_std_S_per_m * S_PER_M_TO_mS_PER_CM
-
-
-def fit_blocking_cell_spectrum(df: pd.DataFrame, thickness_um: float, area_cm2: float,
-                               circuit: str | CustomCircuit | None = None, *,
-                               lead_resistance_ohm: float = 0.0) -> IonicConductivityFit:
+def fit_blocking_cell_spectrum(
+    df: pd.DataFrame,
+    thickness_um: float,
+    area_cm2: float,
+    circuit: str | CustomCircuit | None = None,
+    *,
+    lead_resistance_ohm: float = 0.0,
+) -> IonicConductivityFit:
     """Fit a blocking-cell spectrum and return the ionic conductivity with its uncertainty.
 
     ``df`` has ``freq_Hz, z_real_ohm, z_imag_ohm`` (``Im Z``). ``circuit``:
@@ -116,24 +128,34 @@ def fit_blocking_cell_spectrum(df: pd.DataFrame, thickness_um: float, area_cm2: 
     model.conf_ = std
     is_r = np.array([bool(_RESISTOR_PARAM.match(n)) for n in names])
     if not is_r.any():
-        raise DrysheetInputError(f"circuit: {model.circuit!r} has no resistor (R) to take "
-                                 "as the ionic resistance")
+        raise DrysheetInputError(
+            f"circuit: {model.circuit!r} has no resistor (R) to take as the ionic resistance"
+        )
     R_ion = float(p[is_r].sum()) - R_lead
     if R_ion <= 0.0:
-        raise DrysheetInputError(f"lead_resistance_ohm: {R_lead:g} ohm is not below the fitted "
-                                 f"resistance {R_ion + R_lead:.4g} ohm")
+        raise DrysheetInputError(
+            f"lead_resistance_ohm: {R_lead:g} ohm is not below the fitted "
+            f"resistance {R_ion + R_lead:.4g} ohm"
+        )
     R_std = float(math.sqrt(max(is_r.astype(float) @ cov @ is_r.astype(float), 0.0)))
     sigma = L / (R_ion * A)
     return IonicConductivityFit(
-        sigma_S_per_m=sigma, sigma_std_S_per_m=sigma * R_std / R_ion, R_ion_ohm=R_ion,
-        R_ion_std_ohm=R_std, circuit=model.circuit,
+        sigma_S_per_m=sigma,
+        sigma_std_S_per_m=sigma * R_std / R_ion,
+        R_ion_ohm=R_ion,
+        R_ion_std_ohm=R_std,
+        circuit=model.circuit,
         parameters=dict(zip(names, map(float, p), strict=True)),
         parameter_std=dict(zip(names, map(float, std), strict=True)),
-        chi2=chi2, kramers_kronig=kramers_kronig(df), model=model)
+        chi2=chi2,
+        kramers_kronig=kramers_kronig(df),
+        model=model,
+    )
 
 
-def kramers_kronig(df: pd.DataFrame, *, mu_cutoff: float = 0.85,
-                   max_rc: int = 50) -> KramersKronigSummary:
+def kramers_kronig(
+    df: pd.DataFrame, *, mu_cutoff: float = 0.85, max_rc: int = 50
+) -> KramersKronigSummary:
     """Lin-KK test with series R, L and C (blocking electrodes have no DC intercept).
 
     Same algorithm as ``impedance.validation.linKK`` (its ``fit_linKK`` does the
@@ -148,13 +170,18 @@ def kramers_kronig(df: pd.DataFrame, *, mu_cutoff: float = 0.85,
         if mu <= mu_cutoff:
             break
     w = 2 * np.pi * f
-    z_fit = (elements[0] + np.sum(elements[1:M + 1] / (1 + 1j * np.outer(w, taus)), axis=1)
-             - 1j * elements[-2] / w + 1j * w * elements[-1])
+    z_fit = (
+        elements[0]
+        + np.sum(elements[1 : M + 1] / (1 + 1j * np.outer(w, taus)), axis=1)
+        - 1j * elements[-2] / w
+        + 1j * w * elements[-1]
+    )
     rel = (Z - z_fit) / np.abs(Z)
     res = np.concatenate([rel.real, rel.imag])
     rms = float(np.sqrt(np.mean(res**2)))
-    return KramersKronigSummary(int(M), float(mu), rms, float(np.max(np.abs(res))),
-                                rms <= KK_RMS_TOL)
+    return KramersKronigSummary(
+        int(M), float(mu), rms, float(np.max(np.abs(res))), rms <= KK_RMS_TOL
+    )
 
 
 class ArrheniusFit(tuple):
@@ -182,8 +209,9 @@ class ArrheniusFit(tuple):
         return self[2]
 
 
-def arrhenius_fit(temperatures_K: Sequence[float], sigmas_S_per_m: Sequence[float], *,
-                  sigma_T: bool = False) -> ArrheniusFit:
+def arrhenius_fit(
+    temperatures_K: Sequence[float], sigmas_S_per_m: Sequence[float], *, sigma_T: bool = False
+) -> ArrheniusFit:
     """Least-squares line of ``ln sigma`` (or ``ln sigma T``) against ``1/(k_B T)``.
 
     Needs at least three distinct temperatures (so Ea has a standard error).
@@ -191,11 +219,14 @@ def arrhenius_fit(temperatures_K: Sequence[float], sigmas_S_per_m: Sequence[floa
     T = np.asarray(temperatures_K, dtype=float)
     s = np.asarray(sigmas_S_per_m, dtype=float)
     if T.shape != s.shape or T.ndim != 1:
-        raise DrysheetInputError("temperatures_K, sigmas_S_per_m: must be 1-D sequences of "
-                                 f"equal length (got shapes {T.shape} and {s.shape})")
+        raise DrysheetInputError(
+            "temperatures_K, sigmas_S_per_m: must be 1-D sequences of "
+            f"equal length (got shapes {T.shape} and {s.shape})"
+        )
     if np.unique(T).size < 3:
-        raise DrysheetInputError("temperatures_K: at least 3 distinct temperatures are needed "
-                                 f"(got {T.tolist()})")
+        raise DrysheetInputError(
+            f"temperatures_K: at least 3 distinct temperatures are needed (got {T.tolist()})"
+        )
     if not (np.all(np.isfinite(T)) and np.all(T > 0)):
         raise DrysheetInputError(f"temperatures_K: must be finite and > 0 K (got {T.tolist()})")
     if not (np.all(np.isfinite(s)) and np.all(s > 0)):
@@ -205,8 +236,9 @@ def arrhenius_fit(temperatures_K: Sequence[float], sigmas_S_per_m: Sequence[floa
     return ArrheniusFit(float(-fit.slope), float(np.exp(fit.intercept)), float(fit.stderr))
 
 
-def read_impedance(path: str | Path, *,
-                   column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+def read_impedance(
+    path: str | Path, *, column_map: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Read an impedance export into ``freq_Hz, z_real_ohm, z_imag_ohm`` (``Im Z``).
 
     Formats: BioLogic EC-Lab PEIS ``.mpt`` text and ``.mpr`` binary
@@ -224,13 +256,15 @@ def read_impedance(path: str | Path, *,
         if "z_imag_ohm" in column_map or col not in table.columns:
             raise DrysheetInputError(
                 f"column_map: minus_z_imag_ohm={col!r} must name a column of {path} and "
-                f"exclude z_imag_ohm; columns are {list(table.columns)}")
+                f"exclude z_imag_ohm; columns are {list(table.columns)}"
+            )
         table = table.assign(_minus_z_imag=-table[col])
         column_map["z_imag_ohm"] = "_minus_z_imag"
     df = select_columns(table, path, _EIS_COLUMNS, column_map)
     if df.shape[0] < _MIN_EIS_POINTS:
-        raise DrysheetInputError(f"{path}: only {df.shape[0]} impedance points; at least "
-                                 f"{_MIN_EIS_POINTS} are needed")
+        raise DrysheetInputError(
+            f"{path}: only {df.shape[0]} impedance points; at least {_MIN_EIS_POINTS} are needed"
+        )
     if np.any(df["freq_Hz"].to_numpy() <= 0):
         raise DrysheetInputError(f"{path}: frequencies must be > 0 Hz")
     return df
@@ -238,15 +272,41 @@ def read_impedance(path: str | Path, *,
 
 # (accepted column base names -> sign) and (unit -> factor) for each target column
 _EIS_COLUMNS = {
-    "freq_Hz": ({"freq": 1, "frequency": 1, "f": 1, "freq_hz": 1},
-                {"Hz": 1.0, "hz": 1.0, "kHz": 1e3, "MHz": 1e6, "mHz": 1e-3, "": 1.0}),
-    "z_real_ohm": ({"re(z)": 1, "zreal": 1, "z'": 1, "zre": 1, "z_real": 1, "z_real_ohm": 1,
-                    "real(z)": 1, "rez": 1},
-                   {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0}),
-    "z_imag_ohm": ({"im(z)": 1, "zimag": 1, "z''": 1, "zim": 1, "z_imag": 1, "z_imag_ohm": 1,
-                    "imag(z)": 1, "imz": 1, "-im(z)": -1, "-zimag": -1, "-z''": -1,
-                    "-zim": -1, "-imz": -1},
-                   {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0}),
+    "freq_Hz": (
+        {"freq": 1, "frequency": 1, "f": 1, "freq_hz": 1},
+        {"Hz": 1.0, "hz": 1.0, "kHz": 1e3, "MHz": 1e6, "mHz": 1e-3, "": 1.0},
+    ),
+    "z_real_ohm": (
+        {
+            "re(z)": 1,
+            "zreal": 1,
+            "z'": 1,
+            "zre": 1,
+            "z_real": 1,
+            "z_real_ohm": 1,
+            "real(z)": 1,
+            "rez": 1,
+        },
+        {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0},
+    ),
+    "z_imag_ohm": (
+        {
+            "im(z)": 1,
+            "zimag": 1,
+            "z''": 1,
+            "zim": 1,
+            "z_imag": 1,
+            "z_imag_ohm": 1,
+            "imag(z)": 1,
+            "imz": 1,
+            "-im(z)": -1,
+            "-zimag": -1,
+            "-z''": -1,
+            "-zim": -1,
+            "-imz": -1,
+        },
+        {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0},
+    ),
 }
 
 
@@ -266,8 +326,10 @@ def read_text_table(path: str | Path, *, gamry_table: str) -> pd.DataFrame:
     if not raw.strip():
         raise DrysheetInputError(f"{path}: file is empty")
     if b"\x00" in raw[:4096]:
-        raise DrysheetInputError(f"{path}: binary content; expected a text export "
-                                 "(BioLogic .mpt, Gamry .DTA, CSV or TSV)")
+        raise DrysheetInputError(
+            f"{path}: binary content; expected a text export "
+            "(BioLogic .mpt, Gamry .DTA, CSV or TSV)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -279,8 +341,9 @@ def read_text_table(path: str | Path, *, gamry_table: str) -> pd.DataFrame:
     elif any(ln.split("\t", 1)[0] == gamry_table for ln in lines):
         return _gamry_table(lines, gamry_table, path)
     else:
-        header_at = next((k for k, ln in enumerate(lines)
-                          if ln.strip() and not ln.startswith("#")), None)
+        header_at = next(
+            (k for k, ln in enumerate(lines) if ln.strip() and not ln.startswith("#")), None
+        )
         if header_at is None:
             raise DrysheetInputError(f"{path}: only comment lines, no column header")
         head = lines[header_at]
@@ -288,29 +351,36 @@ def read_text_table(path: str | Path, *, gamry_table: str) -> pd.DataFrame:
     return _parse_rows(lines, header_at, delim, path)
 
 
-def select_columns(table: pd.DataFrame, path: str | Path,
-                   spec: Mapping[str, tuple[Mapping[str, int], Mapping[str, float]]],
-                   column_map: Mapping[str, str] | None) -> pd.DataFrame:
+def select_columns(
+    table: pd.DataFrame,
+    path: str | Path,
+    spec: Mapping[str, tuple[Mapping[str, int], Mapping[str, float]]],
+    column_map: Mapping[str, str] | None,
+) -> pd.DataFrame:
     """Pick and convert the ``spec`` target columns of a raw table (or use ``column_map``)."""
     out = {}
     if column_map is not None:
         unknown = set(column_map) - set(spec)
         if unknown:
-            raise DrysheetInputError(f"column_map: unknown key(s) {sorted(unknown)}; "
-                                     f"allowed: {sorted(spec)}")
+            raise DrysheetInputError(
+                f"column_map: unknown key(s) {sorted(unknown)}; allowed: {sorted(spec)}"
+            )
     for target, (names, units) in spec.items():
         if column_map is not None and target in column_map:
             col = column_map[target]
             if col not in table.columns:
-                raise DrysheetInputError(f"{path}: column {col!r} (column_map[{target!r}]) not "
-                                         f"found; columns are {list(table.columns)}")
+                raise DrysheetInputError(
+                    f"{path}: column {col!r} (column_map[{target!r}]) not "
+                    f"found; columns are {list(table.columns)}"
+                )
             out[target] = table[col].to_numpy(dtype=float)
             continue
         found = _find_column(table.columns, names, units, path, target)
         if found is None:
             raise DrysheetInputError(
                 f"{path}: no column for {target}; columns are {list(table.columns)}. "
-                f"Recognised names: {sorted(names)}; or pass column_map={{{target!r}: ...}}")
+                f"Recognised names: {sorted(names)}; or pass column_map={{{target!r}: ...}}"
+            )
         col, factor = found
         out[target] = table[col].to_numpy(dtype=float) * factor
     df = pd.DataFrame(out)
@@ -319,14 +389,21 @@ def select_columns(table: pd.DataFrame, path: str | Path,
     return df
 
 
-def _find_column(columns: Sequence[str], names: Mapping[str, int], units: Mapping[str, float],
-                 path: str | Path, target: str) -> tuple[str, float] | None:
+def _find_column(
+    columns: Sequence[str],
+    names: Mapping[str, int],
+    units: Mapping[str, float],
+    path: str | Path,
+    target: str,
+) -> tuple[str, float] | None:
     for col in columns:
         base, unit = _split_unit(col)
         if base in names:
             if unit not in units:
-                raise DrysheetInputError(f"{path}: column {col!r} for {target}: unit {unit!r} "
-                                         f"not understood; allowed: {sorted(units)}")
+                raise DrysheetInputError(
+                    f"{path}: column {col!r} for {target}: unit {unit!r} "
+                    f"not understood; allowed: {sorted(units)}"
+                )
             return col, names[base] * units[unit]
     return None
 
@@ -365,23 +442,29 @@ def _gamry_table(lines: list[str], name: str, path: str | Path) -> pd.DataFrame:
     cols = lines[start + 1].strip("\t").split("\t")
     units = lines[start + 2].strip("\t").split("\t")
     if len(units) != len(cols):
-        raise DrysheetInputError(f"{path}: Gamry table {name}: {len(cols)} column names but "
-                                 f"{len(units)} units")
-    named = [f"{c}/{u.split()[0]}" if u.strip() and u.strip() != "#" else c
-             for c, u in zip(cols, units, strict=True)]
+        raise DrysheetInputError(
+            f"{path}: Gamry table {name}: {len(cols)} column names but {len(units)} units"
+        )
+    named = [
+        f"{c}/{u.split()[0]}" if u.strip() and u.strip() != "#" else c
+        for c, u in zip(cols, units, strict=True)
+    ]
     end = start + 3
     while end < len(lines) and lines[end].startswith("\t"):
         end += 1
-    body = [ln.strip("\t") for ln in lines[start + 3:end]]
+    body = [ln.strip("\t") for ln in lines[start + 3 : end]]
     return _parse_rows(["\t".join(named), *body], 0, "\t", path)
 
 
-def _parse_rows(lines: list[str], header_at: int, delim: str | None,
-                path: str | Path) -> pd.DataFrame:
+def _parse_rows(
+    lines: list[str], header_at: int, delim: str | None, path: str | Path
+) -> pd.DataFrame:
     cols = [_unquote(c) for c in lines[header_at].rstrip().split(delim)]
     if len(cols) < 2 or len(set(cols)) != len(cols) or any(not c for c in cols):
-        raise DrysheetInputError(f"{path}: line {header_at + 1} is not a column header with "
-                                 f"distinct names (got {cols[:8]})")
+        raise DrysheetInputError(
+            f"{path}: line {header_at + 1} is not a column header with "
+            f"distinct names (got {cols[:8]})"
+        )
     decimal_comma = delim != ","
     rows = []
     for k in range(header_at + 1, len(lines)):
@@ -390,8 +473,10 @@ def _parse_rows(lines: list[str], header_at: int, delim: str | None,
             continue
         fields = ln.split(delim)
         if len(fields) != len(cols):
-            raise DrysheetInputError(f"{path}: line {k + 1} has {len(fields)} fields, the header "
-                                     f"has {len(cols)} (truncated or malformed row)")
+            raise DrysheetInputError(
+                f"{path}: line {k + 1} has {len(fields)} fields, the header "
+                f"has {len(cols)} (truncated or malformed row)"
+            )
         try:
             rows.append([float(x.replace(",", ".") if decimal_comma else x) for x in fields])
         except ValueError:
@@ -421,8 +506,10 @@ def _read_mpr(path: Path) -> pd.DataFrame:
 def _spectrum_arrays(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     missing = {"freq_Hz", "z_real_ohm", "z_imag_ohm"} - set(df.columns)
     if missing:
-        raise DrysheetInputError(f"spectrum: missing column(s) {sorted(missing)}; expected "
-                                 "freq_Hz, z_real_ohm, z_imag_ohm")
+        raise DrysheetInputError(
+            f"spectrum: missing column(s) {sorted(missing)}; expected "
+            "freq_Hz, z_real_ohm, z_imag_ohm"
+        )
     f = df["freq_Hz"].to_numpy(dtype=float)
     Z = df["z_real_ohm"].to_numpy(dtype=float) + 1j * df["z_imag_ohm"].to_numpy(dtype=float)
     if f.size < _MIN_EIS_POINTS:
@@ -432,19 +519,24 @@ def _spectrum_arrays(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return f, Z
 
 
-def _circuit_with_guess(circuit: str | CustomCircuit | None, f: np.ndarray,
-                        Z: np.ndarray) -> CustomCircuit:
+def _circuit_with_guess(
+    circuit: str | CustomCircuit | None, f: np.ndarray, Z: np.ndarray
+) -> CustomCircuit:
     if isinstance(circuit, CustomCircuit):
         if not circuit.initial_guess:
             raise DrysheetInputError("circuit: a CustomCircuit needs an initial_guess")
-        return CustomCircuit(circuit.circuit, initial_guess=list(circuit.initial_guess),
-                             constants=dict(circuit.constants))
+        return CustomCircuit(
+            circuit.circuit,
+            initial_guess=list(circuit.initial_guess),
+            constants=dict(circuit.constants),
+        )
     circuit = ARC_CIRCUIT if circuit is None else circuit
     if circuit not in (ARC_CIRCUIT, LUMPED_CIRCUIT):
         raise DrysheetInputError(
             f"circuit: {circuit!r} has no automatic initial guess; allowed strings are "
             f"{ARC_CIRCUIT!r} and {LUMPED_CIRCUIT!r}, or pass an impedance.py CustomCircuit "
-            "with initial_guess")
+            "with initial_guess"
+        )
     w = 2 * np.pi * f
     top = int(np.argmax(f))
     L0 = max(Z.imag[top], 0.0) / w[top] + 1e-12
@@ -461,8 +553,9 @@ def _circuit_with_guess(circuit: str | CustomCircuit | None, f: np.ndarray,
     return CustomCircuit(circuit, initial_guess=guess)
 
 
-def _fit_log_space(model: CustomCircuit, f: np.ndarray,
-                   Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def _fit_log_space(
+    model: CustomCircuit, f: np.ndarray, Z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Modulus-weighted least squares in transformed parameters; returns (p, cov(p), chi2).
 
     Positive parameters as ``log p``, CPE exponents as ``logit n``: unconstrained,

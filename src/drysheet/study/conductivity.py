@@ -18,7 +18,7 @@ from drysheet.analysis.dc_polarisation import (
     electronic_conductivity_from_dc,
     ionic_conductivity_from_dc,
 )
-from drysheet.analysis.eis import fit_blocking_cell_spectrum
+from drysheet.analysis.eis import S_PER_M_TO_mS_PER_CM, fit_blocking_cell_spectrum
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.instruments.dc_polarisation import (
     electron_blocking_transient,
@@ -33,7 +33,6 @@ from drysheet.transport import (
     ionic_conductivity_S_per_m,
 )
 
-S_PER_M_TO_mS_PER_CM = 10.0
 EIS_NOISE_REL = 0.005  # 0.5 % proportional noise on the virtual spectra
 DC_NOISE_REL = 0.002
 
@@ -64,8 +63,8 @@ def measure_separators(seed: int = 1) -> tuple[pd.DataFrame, dict[float, pd.Data
                 "ptfe_wt_pct": ptfe,
                 "porosity": layer.porosity,
                 "model_mS_cm": sigma * S_PER_M_TO_mS_PER_CM,
-                "measured_mS_cm": fitted.sigma_S_per_m * S_PER_M_TO_mS_PER_CM,
-                "std_mS_cm": fitted.sigma_std_S_per_m * S_PER_M_TO_mS_PER_CM,
+                "measured_mS_cm": fitted.sigma_mS_per_cm,
+                "std_mS_cm": fitted.sigma_std_mS_per_cm,
             }
         )
     return pd.DataFrame(rows), spectra
@@ -128,8 +127,8 @@ def measure_cathodes(seed: int = 11) -> tuple[pd.DataFrame, dict[tuple[str, str]
                     "kind": kind,
                     "model_mS_cm": model * S_PER_M_TO_mS_PER_CM,
                     "instrument_should_see_mS_cm": seen * S_PER_M_TO_mS_PER_CM,
-                    "measured_mS_cm": meas.sigma_S_per_m * S_PER_M_TO_mS_PER_CM,
-                    "std_mS_cm": meas.sigma_std_S_per_m * S_PER_M_TO_mS_PER_CM,
+                    "measured_mS_cm": meas.sigma_mS_per_cm,
+                    "std_mS_cm": meas.sigma_std_mS_per_cm,
                     "steady_state_reached": meas.steady_state.reached,
                 }
             )
