@@ -178,5 +178,88 @@ def calibrate(
     main()
 
 
+@app.command()
+@_user_errors
+def fit(
+    measured: Annotated[
+        Path,
+        typer.Argument(help="cycler file (as for 'analyze') or a per-cycle CSV (*_cycles.csv)"),
+    ],
+    cell: Annotated[
+        str, typer.Option("--cell", help="FORMULATION/ARCHITECTURE or a cell YAML file")
+    ],
+    protocol: Annotated[
+        str,
+        typer.Option(help="how the cell was cycled: 'first-cycles', 'study' or a protocol YAML"),
+    ],
+    param: Annotated[
+        list[str],
+        typer.Option(
+            "--param", help="constant to fit (repeatable; full name or unique prefix, see docs)"
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("drysheet-fit"),
+    mass_mg: Annotated[
+        float | None, typer.Option("--mass-mg", help="CAM mass in mg (else from file metadata)")
+    ] = None,
+    starts: Annotated[
+        int, typer.Option(help="Latin-hypercube starts besides the stored calibration")
+    ] = 4,
+    cycles: Annotated[
+        str | None, typer.Option(help="cycles to fit, e.g. 1-3 or 1,2,5 (default: all)")
+    ] = None,
+    voltage: Annotated[
+        bool, typer.Option("--voltage", help="also fit the voltage-capacity curves")
+    ] = False,
+    voltage_cycles: Annotated[
+        str | None, typer.Option(help="cycles whose curves are fitted (default: --cycles)")
+    ] = None,
+    bound: Annotated[
+        list[str] | None,
+        typer.Option(help="narrower bounds 'NAME=LOWER:UPPER' (repeatable)"),
+    ] = None,
+    tol_capacity: Annotated[float, typer.Option(help="capacity tolerance, mAh/g")] = 5.0,
+    tol_ce: Annotated[float, typer.Option(help="Coulomb efficiency tolerance, % points")] = 1.5,
+    tol_voltage_mv: Annotated[float, typer.Option(help="voltage tolerance, mV")] = 10.0,
+    seed: Annotated[int, typer.Option(help="seed of the Latin-hypercube starts")] = 0,
+    mesh: Annotated[str, typer.Option(help="model mesh NXxNR (coarser is faster)")] = "15x10",
+    max_evals: Annotated[
+        int | None,
+        typer.Option(help="residual evaluations per start (scipy max_nfev; Jacobian runs extra)"),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="force a cycler reader (as for 'analyze')")
+    ] = None,
+) -> None:
+    """Fit model constants to measured cycling: calibration.yaml, residuals, overlay plot."""
+    from drysheet.calibration.user_fit import fit_command, parse_mesh
+    from drysheet.protocols import get_protocol
+
+    fit_command(
+        measured,
+        _cell_from_argument(cell),
+        get_protocol(protocol),
+        param,
+        out,
+        mass_mg=mass_mg,
+        fmt=fmt,
+        cycles=cycles,
+        voltage=voltage,
+        voltage_cycles=voltage_cycles,
+        bounds=bound or (),
+        tolerances={
+            "discharge_capacity": tol_capacity,
+            "charge_capacity": tol_capacity,
+            "coulomb_efficiency": tol_ce,
+            "voltage": tol_voltage_mv / 1000.0,
+        },
+        n_starts=starts,
+        seed=seed,
+        mesh=parse_mesh(mesh),
+        max_nfev=max_evals,
+        echo=typer.echo,
+    )
+
+
 if __name__ == "__main__":
     app()

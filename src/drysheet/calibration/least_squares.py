@@ -53,6 +53,17 @@ class FitResult:
     n_starts: int
     success: bool
     message: str
+    #: s^2 (J^T J)^-1 in the fitted (internal, log10 where ``log``) coordinates
+    covariance: np.ndarray | None = None
+
+    @property
+    def correlation(self) -> np.ndarray | None:
+        """Correlation matrix of the fitted parameters (NaN where a variance is 0)."""
+        if self.covariance is None:
+            return None
+        sd = np.sqrt(np.clip(np.diag(self.covariance), 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.covariance / np.outer(sd, sd)
 
 
 def fit(
@@ -64,11 +75,16 @@ def fit(
     initial: dict[str, float] | None = None,
     max_nfev: int | None = None,
     diff_step: float | None = None,
+    range_step: float | None = None,
 ) -> FitResult:
     """Minimise ||residual_fn(values)||^2 over the bounded parameters.
 
     ``diff_step`` is the relative finite-difference step of the Jacobian; pass
-    ~1e-2 when residuals come from an ODE solve (solver noise).
+    ~1e-2 when residuals come from an ODE solve (solver noise). ``range_step``
+    instead sets forward-difference steps of that fraction of each parameter's
+    (internal) bound range: a relative step vanishes where the internal value is 0
+    (a log-fitted value of 1). ``n_starts`` may be 0 when ``initial`` is given (a
+    single start there).
     """
     params = list(parameters)
     lo = np.array([p.internal_bounds[0] for p in params])
@@ -77,21 +93,46 @@ def fit(
     def unpack(z: np.ndarray) -> dict[str, float]:
         return {p.name: p.to_value(zi) for p, zi in zip(params, z, strict=True)}
 
-    def fun(z: np.ndarray) -> np.ndarray:
-        return np.asarray(residual_fn(unpack(z)), dtype=float)
+    last: dict[str, np.ndarray] = {}
 
-    starts = qmc.scale(qmc.LatinHypercube(d=len(params), seed=seed).random(n_starts), lo, hi)
+    def fun(z: np.ndarray) -> np.ndarray:
+        last["z"], last["f"] = z.copy(), np.asarray(residual_fn(unpack(z)), dtype=float)
+        return last["f"]
+
+    def forward_difference(z: np.ndarray) -> np.ndarray:
+        """Steps of ``range_step`` x range (backward at the upper bound)."""
+        f0 = last["f"] if np.array_equal(last.get("z"), z) else fun(z)
+        step = range_step * (hi - lo)
+        jac = np.empty((f0.size, z.size))
+        for k, h in enumerate(np.where(z + step <= hi, step, -step)):
+            dz = np.zeros_like(z)
+            dz[k] = h
+            jac[:, k] = (np.asarray(residual_fn(unpack(z + dz)), dtype=float) - f0) / h
+        return jac
+
+    jac = "2-point" if range_step is None else forward_difference
+
+    starts = np.empty((0, len(params)))
+    if n_starts > 0:
+        starts = qmc.scale(qmc.LatinHypercube(d=len(params), seed=seed).random(n_starts), lo, hi)
     if initial is not None:
         z0 = np.array([p.to_internal(initial[p.name]) for p in params])
         starts = np.vstack([np.clip(z0, lo, hi), starts])
     best = None
     for z0 in starts:
         res = least_squares(
-            fun, z0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev, diff_step=diff_step
+            fun,
+            z0,
+            jac=jac,
+            bounds=(lo, hi),
+            x_scale="jac",
+            max_nfev=max_nfev,
+            diff_step=diff_step,
         )
         if best is None or res.cost < best.cost:
             best = res
-    assert best is not None
+    if best is None:
+        raise ValueError("fit: no start (n_starts is 0 and no initial values given)")
     values = unpack(best.x)
     n_res, n_par = best.fun.size, len(params)
     dof = n_res - n_par
@@ -100,7 +141,7 @@ def fit(
         cov = s2 * np.linalg.pinv(best.jac.T @ best.jac)
         std_internal = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     except np.linalg.LinAlgError:
-        std_internal = np.full(n_par, np.nan)
+        cov, std_internal = None, np.full(n_par, np.nan)
     std = {
         p.name: (values[p.name] * np.log(10.0) * s if p.log else s)
         for p, s in zip(params, std_internal, strict=True)
@@ -114,6 +155,7 @@ def fit(
         n_starts=len(starts),
         success=bool(best.success),
         message=str(best.message),
+        covariance=cov,
     )
 
 

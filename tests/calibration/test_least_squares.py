@@ -1,0 +1,38 @@
+"""The shared least-squares layer: covariance/correlation, single start, range steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drysheet.calibration.least_squares import FitParameter, fit
+
+X = np.linspace(0.0, 10.0, 25)
+
+
+def test_linear_fit_matches_the_analytic_covariance():
+    rng = np.random.default_rng(0)
+    y = 1.5 + 0.7 * X + rng.normal(0.0, 0.2, X.size)
+    params = [FitParameter("a", -10.0, 10.0), FitParameter("b", -10.0, 10.0)]
+    result = fit(lambda v: v["a"] + v["b"] * X - y, params, n_starts=2)
+    design = np.column_stack([np.ones_like(X), X])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    r = design @ coef - y
+    cov = r @ r / (X.size - 2) * np.linalg.inv(design.T @ design)
+    assert [result.values["a"], result.values["b"]] == pytest.approx(coef, rel=1e-6)
+    assert result.covariance == pytest.approx(cov, rel=1e-4)
+    assert result.std["b"] == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-4)
+    corr = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+    assert result.correlation == pytest.approx(np.array([[1.0, corr], [corr, 1.0]]), rel=1e-4)
+
+
+def test_single_start_and_range_step_at_log_value_one():
+    """A log-fitted parameter started at 1 (internal 0) with a quantised ("solver noise")
+    residual: steps of 1 % of the bound range still see the slope."""
+    param = FitParameter("k", 0.1, 10.0, log=True)
+    result = fit(lambda v: np.round(v["k"] * X - 2.0 * X, 4), [param], n_starts=0,
+                 initial={"k": 1.0}, range_step=1e-2)  # fmt: skip
+    assert result.n_starts == 1
+    assert result.values["k"] == pytest.approx(2.0, rel=1e-3)
+    with pytest.raises(ValueError, match="no start"):
+        fit(lambda v: X, [param], n_starts=0)
