@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -146,8 +147,10 @@ def sweep(
     ),
     protocol: Annotated[
         str,
-        typer.Option(help="'formation+rate' (2 x C/10 + rate test), 'first-cycles', 'study' "
-                     "(100 cycles) or a protocol YAML"),
+        typer.Option(
+            help="'formation+rate' (2 x C/10 + rate test), 'first-cycles', 'study' "
+            "(100 cycles) or a protocol YAML"
+        ),
     ] = "formation+rate",
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")
@@ -166,15 +169,26 @@ def sweep(
 @app.command()
 @_user_errors
 def calibrate(
-    what: Annotated[str, typer.Argument(help="'transport' (Fig. 1) or 'cell' (first cycle)")],
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="'transport' (Fig. 1), 'cell' (first cycle), 'gas' (DEMS amounts) or "
+            "'retention' (100-cycle retentions; run after 'cell')"
+        ),
+    ],
 ) -> None:
     """Re-run a calibration fit, rewrite its YAML in the package and print the residuals."""
-    if what == "transport":
-        from drysheet.calibration.transport_fit import main
-    elif what == "cell":
-        from drysheet.calibration.cell_fit import main
-    else:
-        raise DrysheetInputError(f"calibrate: unknown target {what!r}; use 'transport' or 'cell'")
+    modules = {
+        "transport": "drysheet.calibration.transport_fit",
+        "cell": "drysheet.calibration.cell_fit",
+        "gas": "drysheet.calibration.gas_fit",
+        "retention": "drysheet.calibration.retention_fit",
+    }
+    if what not in modules:
+        raise DrysheetInputError(
+            f"calibrate: unknown target {what!r}; use one of {', '.join(modules)}"
+        )
+    main = importlib.import_module(modules[what]).main
     main()
 
 

@@ -35,6 +35,11 @@ STATE_VARIABLES = {
     "side_reaction_charge_mAh": ("Side-reaction charge [A.h]", 1e3),
     "film_resistance_ohm_cm2": ("Average film resistance [Ohm.m2]", 1e4),
     "contact_retained": ("Average CAM contact retained", 1.0),
+    "connected_cam": ("Average connected CAM fraction", 1.0),
+    "anode_interphase_ohm_cm2": ("Anode interphase resistance [Ohm.m2]", 1e4),
+    "anode_ptfe_umol_cm2": ("Anode interfacial PTFE [mol.m-2]", 1e2),
+    "cam_oxidation_charge_C_m2": ("Average CAM|SE oxidation charge [C.m-2]", 1.0),
+    "carbon_oxidation_charge_C_m2": ("Average carbon|SE oxidation charge [C.m-2]", 1.0),
 }
 
 
@@ -55,9 +60,10 @@ class Simulator:
         mesh: tuple[int, int] = DEFAULT_MESH,
         rtol: float = DEFAULT_RTOL,
         atol: float = DEFAULT_ATOL,
+        degradation: bool = True,
     ):
         self.protocol = protocol
-        self.model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1])
+        self.model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], degradation=degradation)
         self._mesh, self._tolerances = mesh, (rtol, atol)
         self._sim = pybamm.Simulation(
             self.model,
@@ -153,6 +159,7 @@ class Simulator:
             "architecture": cell.architecture,
             "protocol": self.protocol.name,
             "cam_mass_g": cell.cam_mass_g,
+            "area_cm2": cell.area_cm2,
             "source": "simulation",
             "status": status,
         }

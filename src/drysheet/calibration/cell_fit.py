@@ -15,15 +15,11 @@ the acceptance tolerances (5 mAh/g, 1.5 percentage points) so both kinds weigh
 alike. Rate capability and the
 second-cycle CE are *not* fitted: they are predictions.
 
-The nine cells are spread over the machine's cores, one built model per worker.
+The nine cells are spread over the machine's cores (`StudyPool`).
 """
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +32,10 @@ from drysheet.calibration.least_squares import (
     describe,
     fit,
 )
-from drysheet.cell import STUDY_ARCHITECTURES, study_cell
-from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
 from drysheet.protocols import study_protocol
-from drysheet.simulate import SimulationError, Simulator
+from drysheet.result import Result
+from drysheet.study.pool import STUDY_CELLS, StudyPool
 from drysheet.study.targets import load_targets
 
 PARAMETERS = [
@@ -130,25 +125,7 @@ PARAMETERS = [
     ),
 ]
 TOLERANCE = {"first_discharge": 5.0, "first_ce": 1.5}
-STUDY_CELLS = list(itertools.product(STUDY_CATHODE_FORMULATIONS, STUDY_ARCHITECTURES))
 FAILED_CELL_RESIDUAL = 50.0  # a cell the solver cannot run counts as a large miss
-
-_WORKER_SIM: Simulator | None = None
-
-
-def _init_worker() -> None:
-    global _WORKER_SIM
-    _WORKER_SIM = Simulator(study_protocol().truncated(1))
-
-
-def _first_cycle_of(args: tuple[str, str, dict[str, float]]) -> tuple[str, str, float, float]:
-    f, a, calibrated = args
-    assert _WORKER_SIM is not None
-    try:
-        first = _WORKER_SIM.run(study_cell(f, a), calibrated=calibrated).cycles.iloc[0]
-    except SimulationError:
-        return f, a, float("nan"), float("nan")
-    return f, a, float(first["discharge_capacity_mAh_g"]), float(first["coulomb_efficiency_pct"])
 
 
 def target_values() -> dict[str, float]:
@@ -160,27 +137,22 @@ def target_values() -> dict[str, float]:
     return out
 
 
-def first_cycle_model(pool: ProcessPoolExecutor, calibrated: dict[str, float]) -> dict[str, float]:
+def first_cycle_model(pool: StudyPool, calibrated: dict[str, float]) -> dict[str, float]:
     """Cycle-1 discharge capacity and CE of the nine study cells (NaN where a cell fails)."""
     out = {}
-    for f, a, q, ce in pool.map(_first_cycle_of, [(f, a, calibrated) for f, a in STUDY_CELLS]):
-        out[f"first_discharge/{f}/{a}"] = q
-        out[f"first_ce/{f}/{a}"] = ce
+    for (f, a), res in pool.run_study(calibrated).items():
+        ok = isinstance(res, Result)
+        first = res.cycles.iloc[0] if ok else {}
+        out[f"first_discharge/{f}/{a}"] = first.get("discharge_capacity_mAh_g", float("nan"))
+        out[f"first_ce/{f}/{a}"] = first.get("coulomb_efficiency_pct", float("nan"))
     return out
-
-
-def worker_pool() -> ProcessPoolExecutor:
-    workers = max(1, min(len(STUDY_CELLS), os.cpu_count() or 1))
-    return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
-    )
 
 
 def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
     targets = target_values()
     keys = sorted(targets)
     fixed = calibrated_constants()
-    with worker_pool() as pool:
+    with StudyPool(study_protocol().truncated(1)) as pool:
 
         def residuals(values: dict[str, float]) -> np.ndarray:
             model = first_cycle_model(pool, {**fixed, **values})

@@ -55,6 +55,8 @@ class FitResult:
     message: str
     #: s^2 (J^T J)^-1 in the fitted (internal, log10 where ``log``) coordinates
     covariance: np.ndarray | None = None
+    #: Jacobian of the residuals at the optimum, internal coordinates
+    jacobian: np.ndarray | None = None
 
     @property
     def correlation(self) -> np.ndarray | None:
@@ -156,6 +158,7 @@ def fit(
         success=bool(best.success),
         message=str(best.message),
         covariance=cov,
+        jacobian=best.jac,
     )
 
 

@@ -60,7 +60,10 @@ from drysheet.simulate import DEFAULT_MESH, SimulationError, Simulator
 
 #: Modules whose module-level ``PARAMETERS`` (list of `FitParameter`) are fittable
 #: cell-model constants; add a module here to make its constants fittable.
-PARAMETER_MODULES: tuple[str, ...] = ("drysheet.calibration.cell_fit",)
+PARAMETER_MODULES: tuple[str, ...] = (
+    "drysheet.calibration.cell_fit",
+    "drysheet.calibration.retention_fit",
+)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class SharedCase:
 
 def drysheet_setup(case: SharedCase, mesh: tuple[int, int] = (15, 10)):
     """(model, parameter values, inputs) of drysheet's model reduced to the shared case."""
-    model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], side_reactions=False)
+    model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], side_reactions=False, degradation=False)
     inputs = cell_inputs(study_cell("coated", "sheet-powder"))
     inputs.update(
         {

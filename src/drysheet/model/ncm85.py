@@ -78,6 +78,12 @@ def volume_strain(x):
     return -VOLUME_CHANGE / (1.0 + _exp((x - X_SHRINK) / W_SHRINK))
 
 
+def volume_strain_slope(x):
+    """d|eps_v|/dx magnitude: VOLUME_CHANGE E / (W_SHRINK (1 + E)^2), E = exp((x - X_SHRINK)/W)."""
+    e = _exp((x - X_SHRINK) / W_SHRINK)
+    return VOLUME_CHANGE * e / (W_SHRINK * (1.0 + e) ** 2)
+
+
 def diffusivity_m2_s(x, arrhenius=1.0, decades=D_DECADES):
     """Li diffusivity in NCM85 at Li fraction x (times an Arrhenius factor)."""
     return arrhenius * D_MID_m2_s * 10.0 ** (-decades / (1.0 + _exp(-(x - D_X_MID) / D_X_WIDTH)))

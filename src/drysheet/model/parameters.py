@@ -2,9 +2,10 @@
 constants, and the per-cell inputs derived from a `Cell`.
 
 Per-cell quantities enter as PyBaMM ``[input]`` parameters so one built model
-serves a batch of cells (`CELL_INPUTS`). Calibrated constants (SE oxidation
-kinetics, passivation) come from ``drysheet.calibration.cell_fit`` via
-``data/cell_calibration.yaml``.
+serves a batch of cells (`CELL_INPUTS`). Calibrated constants come from
+``drysheet.calibration.cell_fit`` (first cycle: SE oxidation kinetics,
+passivation, contact loss, NCM85 shape; ``data/cell_calibration.yaml``) and
+``drysheet.calibration.retention_fit`` (fatigue; ``data/retention_calibration.yaml``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ import yaml
 
 from drysheet.cell import Cell
 from drysheet.materials import MATERIALS, ONE_C_mA_PER_g
-from drysheet.model import ncm85
+from drysheet.model import anode_interphase, ncm85
 from drysheet.transport import (
     cam_network_factor,
     carbon_conductivity_S_per_m,
+    electronic_conductivity_S_per_m,
     ionic_conductivity_S_per_m,
 )
 
 CELL_CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "cell_calibration.yaml"
+RETENTION_CALIBRATION_FILE = CELL_CALIBRATION_FILE.with_name("retention_calibration.yaml")
+CALIBRATION_FILES = (CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE)
 
 # --- literature / estimated constants --------------------------------------------------
 ANODE_J0_A_m2 = 10.0  # In/InLi | LPSCl exchange current density (estimate; fast alloy kinetics)
@@ -35,8 +39,8 @@ SE_OXIDATION_EA_J_mol = 50000.0  # estimate
 LINBO3_FILM_RESISTANCE_Ohm_m2 = 10e-9 / 1e-3
 C65_BET_m2_g = 62.0  # Imerys Super C65 data sheet (BET nitrogen surface area)
 
-# Calibrated in drysheet.calibration.cell_fit (defaults used before a calibration exists).
-CALIBRATED_DEFAULTS = {  # starting values of drysheet.calibration.cell_fit
+# Starting values of the calibrations (used where no calibration file exists yet).
+CALIBRATED_DEFAULTS = {
     "CAM|SE oxidation rate constant [A.m-2]": 0.5,
     "Coating suppression factor": 0.02,
     "Carbon|SE oxidation rate constant [A.m-2]": 0.02,
@@ -48,6 +52,9 @@ CALIBRATED_DEFAULTS = {  # starting values of drysheet.calibration.cell_fit
     "SE size exponent of CAM tortuosity": 0.0,
     "NCM85 stoichiometry scale": ncm85.K_STO,
     "NCM85 diffusivity drop [decades]": ncm85.D_DECADES,
+    "Fatigue isolation coefficient": 2e-3,
+    "Fatigue isolation conductivity [S.m-1]": 1e-3,
+    "Fatigue compliance effectiveness": 0.5,
 }
 
 CELL_INPUTS = (
@@ -67,6 +74,8 @@ CELL_INPUTS = (
     "Initial concentration in NCM [mol.m-3]",
     "One C current [A]",
     "Layer compliance",
+    "Anode initial interfacial PTFE [mol.m-2]",
+    "Discharged electronic conductivity [S.m-1]",
 )
 # Calibrated constants enter as inputs too, so fits re-solve without rebuilding.
 CALIBRATED_INPUTS = (
@@ -77,16 +86,21 @@ CALIBRATED_INPUTS = (
     "Decomposition contact loss coefficient",
     "NCM85 stoichiometry scale",
     "NCM85 diffusivity drop [decades]",
+    "Fatigue isolation coefficient",
+    "Fatigue isolation conductivity [S.m-1]",
+    "Fatigue compliance effectiveness",
 )
 
 
 @cache
-def calibrated_constants(path: Path = CELL_CALIBRATION_FILE) -> dict[str, float]:
-    """Stored cell calibration, or the defaults if none has been run yet."""
-    if not path.exists():
-        return dict(CALIBRATED_DEFAULTS)
-    data = yaml.safe_load(path.read_text())
-    return {**CALIBRATED_DEFAULTS, **{k: float(v["value"]) for k, v in data["parameters"].items()}}
+def calibrated_constants(paths: tuple[Path, ...] = CALIBRATION_FILES) -> dict[str, float]:
+    """Stored cell calibrations (first cycle, then retention), defaults where none exists."""
+    out = dict(CALIBRATED_DEFAULTS)
+    for path in paths:
+        if path.exists():
+            data = yaml.safe_load(path.read_text())
+            out.update({k: float(v["value"]) for k, v in data["parameters"].items()})
+    return out
 
 
 def parameter_values() -> pybamm.ParameterValues:
@@ -103,6 +117,7 @@ def parameter_values() -> pybamm.ParameterValues:
         "Upper voltage cut-off [V]": 3.7,
         "Nominal cell capacity [A.h]": 1.0,  # currents are in C-rate units (see model)
         "Current function [A]": 0.0,
+        **anode_interphase.parameter_values(),
     }
     values.update({name: "[input]" for name in CELL_INPUTS + CALIBRATED_INPUTS})
     return pybamm.ParameterValues(values)
@@ -153,6 +168,8 @@ def cell_inputs(
         "Initial concentration in NCM [mol.m-3]": initial_li_fraction * ncm85.C_MAX_mol_m3,
         "One C current [A]": one_c_current_A(cell),
         "Layer compliance": cath.compliance,
+        "Anode initial interfacial PTFE [mol.m-2]": anode_interphase.interfacial_ptfe_mol_m2(sep),
+        "Discharged electronic conductivity [S.m-1]": electronic_conductivity_S_per_m(cath, T),
         **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 

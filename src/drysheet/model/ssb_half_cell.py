@@ -12,8 +12,8 @@ collector); particle coordinate rho = r / R in [0, 1].
 
 * Single-ion SE (transference number 1, no salt gradients):
       i_e = -(sigma_ion / L) dphi_e/dX,      di_e/dX = L (a j + a_ox j_ox + a_C j_ox,C)
-      phi_e(0) = -eta_anode - i R_sep,       i_e(1) = 0
-* Electronic conduction, sigma_s = kappa_net psi sigma_NCM(x_surf, T) + sigma_C:
+      phi_e(0) = -eta_anode - i (R_sep + R_an),   i_e(1) = 0
+* Electronic conduction, sigma_s = kappa_net phi_conn psi sigma_NCM(x_surf, T) + sigma_C:
       i_s = -(sigma_s / L) dphi_s/dX,        di_s/dX = -L (a j + ...) - i * delta_cc
   with zero-flux ends and the cell current as a sink in the current-collector
   cell (robust with a decades-wide sigma_s; DESIGN.md pitfalls).
@@ -28,7 +28,27 @@ collector); particle coordinate rho = r / R in [0, 1].
       psi = exp(-(1 - c) (beta s / VOLUME_CHANGE + beta_q q / q_pass)),
   c the layer's compliance (0 pellet, ~0.9 PTFE sheet), beta and beta_q
   calibrated. psi scales the active CAM|SE area and the CAM electronic network.
-* Butler-Volmer on the active CAM|SE contact area a = 3 phi_CAM / R * theta * psi,
+* Chemomechanical fatigue (degradation): every NCM breathing cycle cracks a brittle
+  layer a little further and isolates CAM (loss of active material). The damage D
+  grows with the lattice strain throughput, Paris-type with exponent 1 in the
+  strain rate (fatigue crack growth per strain cycle; cf. the cycle-by-cycle crack
+  growth of Ni-rich NCM in SSBs, Ruess et al., JES 167 (2020) 020533):
+      dD/dt = k_fat (1 - eta_c c) w_e |d eps_v/dt| / VOLUME_CHANGE,
+      d eps_v/dt = eps_v'(x) dx/dt,   dx/dt = 3 theta psi j / (R F c_max),
+  and the connected CAM fraction is phi_conn = exp(-D). A cracked contact
+  isolates a particle only if no other electron path reaches it: the weight
+  w_e = sigma_iso / (sigma_iso + sigma_e0) falls with the redundancy of the
+  electronic network, sigma_e0 the layer's electronic conductivity in the
+  discharged state (NCM network + carbon; carbon makes the network redundant).
+  eta_c in [0, 1] is how much of the fatigue the layer's polymer network absorbs
+  (calibrated: it tests the study's claim that the fibril network protects).
+  Isolated particles leave both the active area and the electronic network; a
+  full-depth cycle in a pellet (c = 0) with a sparse network adds D = 2 k_fat.
+* Anode interphase (degradation): the In/InLi | separator interface carries the
+  SE-reduction interphase and, with a PTFE sheet separator, the PTFE-reduction
+  products (LiF + carbon) of `drysheet.model.anode_interphase`, at the In/InLi
+  potential (0.62 V vs Li); its resistance R_an adds to the separator's.
+* Butler-Volmer on the active CAM|SE contact area a = 3 phi_CAM phi_conn / R * theta * psi,
   with a film resistance R_f (LiNbO3 coating + CEI) in series:
       j = 2 j0 sinh(F (phi_s - phi_e - U(x_surf) - R_f j) / (2 R T)),
       j0 = 2 j0_half sqrt(x_s (1 - x_s)) * Arrhenius      (j is an algebraic state).
@@ -52,6 +72,7 @@ from __future__ import annotations
 import pybamm
 
 from drysheet.model import ncm85
+from drysheet.model.anode_interphase import add_anode_interphase
 from drysheet.transport import ncm_electronic_conductivity_S_per_m
 
 F = 96485.33212
@@ -68,7 +89,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
     ``n_x`` and ``n_r`` set the finite-volume mesh (the current-collector sink
     needs the cell width, so the mesh size is part of the model).
-    ``side_reactions`` switches SE oxidation off (for the PyBaMM cross-check).
+    ``side_reactions`` switches SE oxidation off and ``degradation`` the fatigue
+    and anode-interphase states (both off for the PyBaMM cross-check).
     """
 
     def __init__(
@@ -76,6 +98,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
         n_x: int = 15,
         n_r: int = 10,
         side_reactions: bool = True,
+        degradation: bool = True,
         name: str = "drysheet solid-state half cell",
     ):
         super().__init__(name)
@@ -153,7 +176,28 @@ class SolidStateHalfCell(pybamm.BaseModel):
             -brittleness
             * (_p("Contact loss coefficient") * s_max / ncm85.VOLUME_CHANGE + decomposition)
         )
-        a = 3 * eps_cam / R * theta * psi
+
+        # ---- chemomechanical fatigue: CAM isolated by cracking ----------------
+        connected = pybamm.Scalar(1)
+        if degradation:
+            damage = pybamm.Variable("CAM fatigue damage", domain="positive electrode")
+            li_rate = 3 * theta * psi * pybamm.AbsoluteValue(j) / (R * F * c_max)
+            strain_rate = ncm85.volume_strain_slope(x_local) * li_rate
+            sigma_iso = _p("Fatigue isolation conductivity [S.m-1]")
+            redundancy = sigma_iso / (sigma_iso + _p("Discharged electronic conductivity [S.m-1]"))
+            fatigue_brittleness = 1 - _p("Fatigue compliance effectiveness") * _p(
+                "Layer compliance"
+            )
+            self.rhs[damage] = (
+                _p("Fatigue isolation coefficient")
+                * fatigue_brittleness
+                * redundancy
+                * strain_rate
+                / ncm85.VOLUME_CHANGE
+            )
+            self.initial_conditions[damage] = pybamm.Scalar(0)
+            connected = pybamm.exp(-damage)
+        a = 3 * eps_cam * connected / R * theta * psi
 
         # ---- kinetics --------------------------------------------------------
         k_sto = _p("NCM85 stoichiometry scale")
@@ -193,7 +237,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
         # ---- electronic conduction (sink at the current collector) ----------
         sigma_ncm = ncm_electronic_conductivity_S_per_m(x_surf, T, xp=pybamm)
-        sigma_s = kappa_net * psi * sigma_ncm + sigma_c
+        sigma_s = kappa_net * connected * psi * sigma_ncm + sigma_c
         i_s = -(sigma_s / L) * pybamm.grad(phi_s)
         h = 1.0 / n_x
         cc_cell = 1 - h < X  # indicator of the last finite-volume cell
@@ -206,7 +250,11 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
         # ---- ionic conduction in the SE ---------------------------------------
         eta_anode = 2 / F_RT * pybamm.arcsinh(i_cell / (2 * j0_anode))
-        phi_e_sep = -eta_anode - i_cell * R_sep
+        R_anode = pybamm.Scalar(0)
+        if degradation:
+            anode = add_anode_interphase(self, "Anode", pybamm.Scalar(ncm85.IN_INLI_VS_LI_V), T)
+            R_anode = anode.resistance_Ohm_m2
+        phi_e_sep = -eta_anode - i_cell * (R_sep + R_anode)
         i_e = -(sigma_ion / L) * pybamm.grad(phi_e)
         self.algebraic[phi_e] = pybamm.div(i_e) - L * a_j_total
         self.boundary_conditions[phi_e] = {
@@ -242,17 +290,23 @@ class SolidStateHalfCell(pybamm.BaseModel):
             "Cathode electronic conductivity [S.m-1]": sigma_s,
             "Anode overpotential [V]": eta_anode,
             "Separator ohmic drop [V]": i_cell * R_sep,
+            "Anode interphase resistance [Ohm.m2]": R_anode,
+            "Average connected CAM fraction": pybamm.x_average(connected),
             "Film resistance [Ohm.m2]": R_film,
             "Average film resistance [Ohm.m2]": pybamm.x_average(R_film),
             "CAM contact retained": psi,
             "Average CAM contact retained": pybamm.x_average(psi),
         }
+        if degradation:
+            self.variables.update(anode.variables())
         if side_reactions:
             vol = L * A
             self.variables.update(
                 {
                     "CAM|SE oxidation charge [C.m-2]": q_cam,
                     "Carbon|SE oxidation charge [C.m-2]": q_c,
+                    "Average CAM|SE oxidation charge [C.m-2]": pybamm.x_average(q_cam),
+                    "Average carbon|SE oxidation charge [C.m-2]": pybamm.x_average(q_c),
                     "Side-reaction current [A]": vol * pybamm.x_average(a_j_side),
                     "Side-reaction charge [A.h]": Q_side,
                     "CAM|SE oxidation current density [A.m-2]": j_ox_cam,

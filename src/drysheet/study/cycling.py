@@ -18,8 +18,8 @@ from drysheet.cell import STUDY_ARCHITECTURES, Cell, study_cell
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.protocols import RATE_TEST_C, c_rate_label, study_protocol
 from drysheet.result import Result, capacity_retention_pct
-from drysheet.simulate import SimulationError, Simulator
 from drysheet.study.observables import Observable
+from drysheet.study.pool import StudyPool
 
 RATE_CYCLES = 3  # cycles per rate step (the study does not say; see drysheet.protocols)
 LONG_BLOCK = "long C/5"
@@ -71,21 +71,22 @@ def run_cycling(
     progress: bool = True,
     rate_cycles: int = RATE_CYCLES,
 ) -> tuple[list[Observable], dict[tuple[str, str], Result], list[str]]:
-    """Simulate the cells through the study protocol; returns rows, results and errors."""
-    sim = Simulator(study_protocol(rate_cycles=rate_cycles))
+    """Simulate the cells through the study protocol on all cores.
+
+    Returns the observable rows, the results and the problems met.
+    """
+    cells = study_cells()
+    with StudyPool(study_protocol(rate_cycles=rate_cycles)) as pool:
+        outcomes = pool.run(cells)
     rows, results, errors = [], {}, []
-    for key, cell in tqdm(
-        study_cells().items(), desc="study protocol, 100 cycles", disable=not progress
-    ):
-        try:
-            result = sim.run(cell)
-        except SimulationError as err:
-            errors.append(str(err))
+    for key, outcome in tqdm(outcomes.items(), desc="study cells", disable=not progress):
+        if isinstance(outcome, str):
+            errors.append(outcome)
             continue
-        if result.meta["status"] != "completed":
-            errors.append(f"{cell.label}: {result.meta['status']}")
-        results[key] = result
-        rows.extend(cycling_observables(key, result))
+        if outcome.meta["status"] != "completed":
+            errors.append(f"{cells[key].label}: {outcome.meta['status']}")
+        results[key] = outcome
+        rows.extend(cycling_observables(key, outcome))
     return rows, results, errors
 
 

@@ -20,11 +20,12 @@ from tqdm.auto import tqdm
 
 from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
 from drysheet.model.gas import GAS_CALIBRATION_FILE
-from drysheet.model.parameters import CELL_CALIBRATION_FILE
+from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.conductivity import run_conductivity
-from drysheet.study.cycling import RATE_CYCLES, capacity_table, run_cycling
+from drysheet.study.cycling import RATE_CYCLES, capacity_table, run_cycling, study_cells
+from drysheet.study.degradation import mechanism_breakdown, post_mortem, post_mortem_orderings
 from drysheet.study.figures import (
     fig1b_separator,
     fig1e_cathode,
@@ -47,7 +48,7 @@ def _fmt_std(std: float | None) -> str:
     return "" if std is None else f"{std:.2g}"
 
 
-def _calibration_html(path: Path) -> str:
+def _calibration_html(path: Path, loo: bool = False) -> str:
     if not path.exists():
         return "<p>No calibration file.</p>"
     doc = yaml.safe_load(path.read_text())
@@ -57,11 +58,15 @@ def _calibration_html(path: Path) -> str:
         f"<td>{html.escape(str(v.get('meaning', v.get('note', ''))))}</td></tr>"
         for k, v in doc["parameters"].items()
     )
-    return (
+    out = (
         f"<p>Calibrated by <code>{html.escape(doc['produced_by'])}</code> on {doc['date']} "
         f"(cost {doc['cost']:.3g}; residuals: {html.escape(doc['residual_definition'])}).</p>"
         f"<table><tr><th>parameter</th><th>value</th><th>1σ</th><th>meaning</th></tr>{rows}</table>"
     )
+    if loo:
+        table = pd.DataFrame.from_dict(doc["residuals"], orient="index").round(2)
+        out += "<p>Fit residuals and leave-one-out errors (% points):</p>" + table.to_html()
+    return out
 
 
 def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
@@ -99,11 +104,11 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
     )
 
 
-def _first_cycle_section(rows: list[Observable], figs_dir: Path, progress: bool) -> Section:
+def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) -> list[Section]:
     obs, results, errors = run_cycling(progress=progress)
     rows.extend(obs)
     capacities = capacity_table(results)
-    figs = [
+    first_figs = [
         ("Fig. 3a-c-like: first-cycle voltage curves", fig3_voltage_curves(results)),
         (
             "Fig. 3d-f-like: first-cycle discharge capacity (model solid, study hatched)",
@@ -117,35 +122,69 @@ def _first_cycle_section(rows: list[Observable], figs_dir: Path, progress: bool)
             "Fig. 3m-o-like: rate capability (prediction)",
             fig3_capacity_panels(capacities, "rate", " (prediction)"),
         ),
-        (
-            "Fig. 3g-i-like: discharge capacity over the protocol",
-            fig3_capacity_panels(capacities),
-        ),
+    ]
+    cycling_figs = [
+        ("Fig. 3g-i-like: discharge capacity over the protocol", fig3_capacity_panels(capacities)),
         (
             "Fig. 3j-l-like: capacity retention over the long C/5 block (model solid, study "
-            "hatched; not calibrated yet)",
+            "hatched)",
             fig3_bars(obs, "retention_100", "capacity retention (%)", (50, 105)),
         ),
     ]
-    for i, (_, fig) in enumerate(figs):
+    for i, (_, fig) in enumerate(first_figs + cycling_figs):
         _save(fig, figs_dir / f"fig3_{i}.png")
-    text = (
+    problems = (
+        "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(errors)) + "</pre>"
+        if errors
+        else ""
+    )
+    first_text = (
         f"<p>Protocol: 1 h rest, 2 x C/10, rate test C/10, C/5, C/2, 1C with {RATE_CYCLES} "
         "cycles per step (charge and discharge at the same rate; the study does not state "
         "its choice), then C/5 to 100 cycles; a 1-minute rest opens each cycle after the "
         "first; 2.3-3.7 V vs In/InLi, 45 °C. Second-cycle CE and the rate capability are "
-        "predictions: they were not fitted. Capacity retention is computed with the "
-        "degradation physics the model has so far (CEI growth with its film resistance, "
-        "contact loss from NCM shrinkage and SE consumption in brittle layers); PTFE reduction "
-        "at sheet separators and cycling fatigue are not in the cell model yet and nothing was "
-        "fitted to the retentions: their misses are expected.</p>"
-        + _calibration_html(CELL_CALIBRATION_FILE)
+        "predictions: they were not fitted.</p>" + _calibration_html(CELL_CALIBRATION_FILE)
     )
-    if errors:
-        text += (
-            "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(errors)) + "</pre>"
-        )
-    return Section("Fig. 3: first cycle, rate capability and cycling", text, figs)
+    breakdown = mechanism_breakdown(results)
+    autopsy = post_mortem(results, study_cells())
+    for _, b in breakdown.iterrows():
+        for name in ("fade_isolation_pct", "fade_kinetic_pct"):
+            key = f"{name.removesuffix('_pct')}/{b['formulation']}/{b['architecture']}"
+            rows.append(Observable(key, float(b[name]), "%"))
+    cycling_text = (
+        "<p>Degradation physics in the cell model: chemomechanical contact loss (first "
+        "charge: NCM shrinkage and SE consumed at the contacts), fatigue isolation of CAM "
+        "by cracking over every cycle (moderated by the fibril network and by the "
+        "redundancy of the electronic network), CEI growth with its film resistance, and "
+        "the anode interphase (SE reduction, plus PTFE reduction to LiF + C at sheet "
+        "separators). The three fatigue constants were fitted to the nine retentions; the "
+        "leave-one-out column says how well each retention is predicted by a fit that did "
+        "not see it.</p>"
+        + _calibration_html(RETENTION_CALIBRATION_FILE, loo=True)
+        + "<p>Mechanism breakdown of the fade over the long C/5 block (fade_isolation: "
+        "capacity lost with isolated CAM; fade_kinetic: the rest, from the growth of the "
+        "resistances listed as extra overpotential at C/5):</p>"
+    )
+    autopsy_text = (
+        "<p>Post-mortem proxies after 100 cycles, to set beside the study's ToF-SIMS and SEM "
+        "(SYSTEM.md §6: sheets carry more CEI (PO3-, SO3-), CF3- only in sheets and nearly "
+        "constant, S2- higher in pellets; pellets crack and detach). See "
+        "drysheet.study.degradation for how each proxy is defined.</p>"
+    )
+    return [
+        Section("Fig. 3: first cycle and rate capability", first_text + problems, first_figs),
+        Section(
+            "Fig. 3: cycling degradation, mechanisms and post mortem",
+            cycling_text,
+            cycling_figs,
+            [
+                breakdown.round(2).to_html(index=False),
+                autopsy_text
+                + autopsy.round(3).to_html(index=False)
+                + post_mortem_orderings(autopsy).round(3).to_html(index=False),
+            ],
+        ),
+    ]
 
 
 def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
@@ -188,17 +227,17 @@ def reproduce(out_dir: Path, progress: bool = True) -> Path:
     figs_dir.mkdir(exist_ok=True)
     rows: list[Observable] = []
     sections: list[Section] = []
-    parts: list[tuple[str, Callable[[], Section]]] = [
-        ("conductivity (Fig. 1)", lambda: _conductivity_section(rows, figs_dir)),
+    parts: list[tuple[str, Callable[[], list[Section]]]] = [
+        ("conductivity (Fig. 1)", lambda: [_conductivity_section(rows, figs_dir)]),
         (
             "cycling: first cycles, rate test, long C/5 block (Fig. 3)",
-            lambda: _first_cycle_section(rows, figs_dir, progress),
+            lambda: _cycling_sections(rows, figs_dir, progress),
         ),
-        ("gas evolution (Fig. 6)", lambda: _dems_section(rows, figs_dir)),
+        ("gas evolution (Fig. 6)", lambda: [_dems_section(rows, figs_dir)]),
     ]
     for name, part in tqdm(parts, desc="drysheet reproduce", disable=not progress):
         try:
-            sections.append(part())
+            sections.extend(part())
         except Exception:
             sections.append(
                 Section(f"{name}: FAILED", f"<pre>{html.escape(traceback.format_exc())}</pre>")

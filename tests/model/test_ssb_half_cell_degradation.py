@@ -1,0 +1,53 @@
+"""Degradation states of the cell model: fatigue isolation and the anode interphase."""
+
+import pytest
+
+from drysheet.cell import study_cell
+from drysheet.model.parameters import calibrated_constants
+from drysheet.protocols import study_protocol
+from drysheet.simulate import Simulator
+
+STRONG_FATIGUE = {"Fatigue isolation coefficient": 0.05, "Fatigue compliance effectiveness": 1.0}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return Simulator(study_protocol(rate_cycles=1).truncated(3), mesh=(8, 5))
+
+
+def _end_state(sim, formulation, architecture, **overrides):
+    result = sim.run(
+        study_cell(formulation, architecture), calibrated={**calibrated_constants(), **overrides}
+    )
+    assert result.meta["status"].startswith("completed")
+    return result.extras["cycle_states"].iloc[-1]
+
+
+def test_no_fatigue_keeps_all_cam_connected(sim):
+    end = _end_state(sim, "coated", "powder-powder", **{"Fatigue isolation coefficient": 0.0})
+    assert end["connected_cam"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_fatigue_isolates_more_cam_in_a_brittle_pellet_than_in_a_sheet(sim):
+    pellet = _end_state(sim, "coated", "powder-powder", **STRONG_FATIGUE)
+    sheet = _end_state(sim, "coated", "sheet-powder", **STRONG_FATIGUE)
+    assert pellet["connected_cam"] < sheet["connected_cam"] < 1.0
+    # with a fully compliant-blind network (eta_c = 0) the sheet loses about as much
+    blind = _end_state(
+        sim, "coated", "sheet-powder", **{**STRONG_FATIGUE, "Fatigue compliance effectiveness": 0}
+    )
+    assert blind["connected_cam"] < sheet["connected_cam"]
+
+
+def test_a_carbon_network_bridges_cracked_contacts(sim):
+    lean = _end_state(sim, "coated", "powder-powder", **STRONG_FATIGUE)
+    carbon = _end_state(sim, "coated+C65", "powder-powder", **STRONG_FATIGUE)
+    assert 1 - carbon["connected_cam"] < 0.5 * (1 - lean["connected_cam"])
+
+
+def test_ptfe_separator_grows_a_larger_anode_interphase(sim):
+    powder = _end_state(sim, "coated", "sheet-powder")
+    sheet = _end_state(sim, "coated", "sheet-sheet")
+    assert powder["anode_ptfe_umol_cm2"] == 0.0
+    assert sheet["anode_ptfe_umol_cm2"] > 0
+    assert sheet["anode_interphase_ohm_cm2"] > 1.5 * powder["anode_interphase_ohm_cm2"] > 0
