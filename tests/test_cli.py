@@ -30,7 +30,7 @@ def test_bad_cell_gives_one_line_error_not_traceback(tmp_path):
 
 def test_unknown_calibration_target():
     res = runner.invoke(app, ["calibrate", "everything"])
-    assert res.exit_code == 2 and "use 'transport' or 'cell'" in res.output
+    assert res.exit_code == 2 and "use one of transport, cell, gas, retention" in res.output
 
 
 def test_analyze_with_simulation_overlay(tmp_path):

@@ -78,10 +78,12 @@ def measured(clean) -> Result:
 
 
 def assert_recovered(fitted, tolerance: dict[str, float]) -> None:
+    """Within 3 sigma of the truth (a 2-sigma check fails ~5 % of correct fits: the noise
+    is one seeded draw), with a finite, not absurd sigma."""
     for name, true in TRUTH.items():
         value, sigma = fitted.values[name], fitted.std[name]
         assert np.isfinite(sigma) and 0 < sigma < 0.2 * true, (name, sigma)
-        assert abs(value - true) <= max(2 * sigma, tolerance[name]), (name, value, sigma, true)
+        assert abs(value - true) <= max(3 * sigma, tolerance[name]), (name, value, sigma, true)
         assert abs(START[name] - true) > 5 * max(sigma, tolerance[name])  # started far away
 
 

@@ -7,7 +7,12 @@ from drysheet.model.parameters import calibrated_constants
 from drysheet.protocols import study_protocol
 from drysheet.simulate import Simulator
 
-STRONG_FATIGUE = {"Fatigue isolation coefficient": 0.05, "Fatigue compliance effectiveness": 1.0}
+# strong fatigue; sigma_iso between the carbon-free (~2e-4 S/m) and the C65 (~1e-2 S/m) networks
+STRONG_FATIGUE = {
+    "Fatigue isolation coefficient": 0.05,
+    "Fatigue compliance effectiveness": 1.0,
+    "Fatigue isolation conductivity [S.m-1]": 1e-3,
+}
 
 
 @pytest.fixture(scope="module")

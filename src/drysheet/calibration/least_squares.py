@@ -76,6 +76,7 @@ def fit(
     seed: int = 0,
     initial: dict[str, float] | None = None,
     max_nfev: int | None = None,
+    xtol: float = 1e-8,
     diff_step: float | None = None,
     range_step: float | None = None,
 ) -> FitResult:
@@ -85,8 +86,9 @@ def fit(
     ~1e-2 when residuals come from an ODE solve (solver noise). ``range_step``
     instead sets forward-difference steps of that fraction of each parameter's
     (internal) bound range: a relative step vanishes where the internal value is 0
-    (a log-fitted value of 1). ``n_starts`` may be 0 when ``initial`` is given (a
-    single start there).
+    (a log-fitted value of 1). ``xtol`` is scipy's step tolerance (relative, internal
+    coordinates): raise it for expensive residuals that only need a few digits.
+    ``n_starts`` may be 0 when ``initial`` is given (a single start there).
     """
     params = list(parameters)
     lo = np.array([p.internal_bounds[0] for p in params])
@@ -129,6 +131,7 @@ def fit(
             bounds=(lo, hi),
             x_scale="jac",
             max_nfev=max_nfev,
+            xtol=xtol,
             diff_step=diff_step,
         )
         if best is None or res.cost < best.cost:

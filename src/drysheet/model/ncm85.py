@@ -1,7 +1,8 @@
 """NCM85 (LiNi0.85Co0.10Mn0.05O2) material functions of the Li fraction x (x = 1: fully lithiated).
 
 Open-circuit potential vs Li+/Li:
-    U(x) = U_Chen2020(s) - A_tail * exp(-(1 - x)/w_tail),   s = 1 - k_sto * (1 - x)
+    U(x) = U_Chen2020(s) - A_tail * exp(-(1 - x)/w_tail) + A_wall * exp(-x/w_wall),
+    s = 1 - k_sto * (1 - x)
 U_Chen2020 is PyBaMM's NMC811 fit (Chen et al., JES 167 (2020) 080534), used
 as the shape of the Ni-rich curve. K_STO compresses its stoichiometry axis so
 that NCM85's charge to ~4.3 V vs Li reaches ~220 mAh/g of its 275 mAh/g
@@ -10,7 +11,14 @@ theoretical capacity (first-charge capacities of NCM85-type materials at
 The exponential tail reproduces the steep potential drop of Ni-rich NCM near
 full lithiation (first-cycle irreversibility of Ni-rich NCM is largely this
 kinetic end-of-discharge limit: Kasnatscheew et al., PCCP 18 (2016) 3956); the
-Chen fit has no such tail (3.49 V at s = 1). k_sto is calibrated with the
+Chen fit has no such tail (3.49 V at s = 1). The wall at x -> 0 keeps the
+last Li in the lattice: Ni-rich layered oxides are not delithiated completely
+below ~5 V vs Li (charged to 4.8-5.0 V vs Li, NCM811-type materials deliver
+~240-260 of 275 mAh/g, i.e. x ~ 0.05-0.13; e.g. Jung et al., JES 164 (2017)
+A1361); without it the Chen curve stays below 4.0 V vs In/InLi up to x = 0
+and a 4.4 V charge ends only when the particle surface is empty (a singular
+state). Wall amplitude and width are estimates; the wall adds < 0.1 mV above
+x = 0.2 (the study's 3.7 V window). k_sto is calibrated with the
 first-cycle data (``drysheet.calibration.cell_fit``); K_STO below is its
 starting value.
 
@@ -45,6 +53,8 @@ X_SHRINK = 0.35  # estimate from the same work: collapse sets in above ~4.0-4.1 
 W_SHRINK = 0.05  # estimate
 OCP_TAIL_V = 0.8  # amplitude of the end-of-discharge tail (estimate)
 OCP_TAIL_WIDTH = 0.01  # width of the tail in Li fraction (estimate)
+OCP_WALL_V = 0.8  # amplitude of the delithiation wall (estimate, module docstring)
+OCP_WALL_WIDTH = 0.02  # width of the wall in Li fraction (estimate)
 X_PRISTINE = 0.99  # Li fraction of pristine NCM85 (estimate)
 
 D_MID_m2_s = 1e-14  # Ge et al. 2021 (A), mid-window
@@ -65,7 +75,8 @@ J0_ACTIVATION_J_mol = 17800.0
 def ocp_vs_li(x, k_sto=K_STO):
     """Open-circuit potential [V vs Li+/Li] of NCM85 at Li fraction x (numpy or pybamm)."""
     s = 1.0 - k_sto * (1.0 - x)
-    return nmc_LGM50_ocp_Chen2020(s) - OCP_TAIL_V * _exp(-(1.0 - x) / OCP_TAIL_WIDTH)
+    tail = OCP_TAIL_V * _exp(-(1.0 - x) / OCP_TAIL_WIDTH)
+    return nmc_LGM50_ocp_Chen2020(s) - tail + OCP_WALL_V * _exp(-x / OCP_WALL_WIDTH)
 
 
 def ocp_vs_in_inli(x, k_sto=K_STO):
