@@ -25,6 +25,9 @@ def test_observables_contract(out):
             assert float(rows[f"first_discharge/{f}/{a}"]["value"]) > 150
             assert 70 < float(rows[f"first_ce/{f}/{a}"]["value"]) < 100
             assert rows[f"second_ce/{f}/{a}"]["target"] == ""  # a prediction
+            assert 0 < float(rows[f"retention_100/{f}/{a}"]["value"]) <= 101
+            assert rows[f"retention_100/{f}/{a}"]["target"] != ""
+            assert f"fade_isolation/{f}/{a}" in rows and f"fade_kinetic/{f}/{a}" in rows
     assert rows["first_ce/coated/sheet-powder"]["target"] == "95.3"
     assert float(rows["dems/powder-powder/O2"]["value"]) > 0
     assert rows["dems/powder-powder/SO2_detected"]["value"] in ("true", "false")
@@ -35,6 +38,9 @@ def test_observables_contract(out):
 def test_report_and_figures(out):
     html = (out / "report.html").read_text()
     assert "FAILED" not in html
+    assert "leave-one-out" in html and "model agrees" in html
+    assert (out / "mechanism_breakdown.csv").stat().st_size > 0
+    assert (out / "post_mortem.csv").stat().st_size > 0
     assert html.count("data:image/png;base64") >= 7
     assert {p.name for p in (out / "figures").iterdir()} >= {
         "fig1b_separator_conductivity.png", "fig1e_cathode_conductivity.png", "fig6_dems.png"}

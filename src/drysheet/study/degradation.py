@@ -30,6 +30,7 @@ from __future__ import annotations
 import pandas as pd
 
 from drysheet.cell import Cell
+from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.materials import FARADAY_C_PER_MOL, ONE_C_mA_PER_g
 from drysheet.result import Result
 from drysheet.study.cycling import LONG_BLOCK
@@ -108,8 +109,10 @@ STUDY_ORDERINGS = {
 
 
 def post_mortem_orderings(table: pd.DataFrame) -> pd.DataFrame:
-    """Sheet vs pellet cathode means of each proxy, and whether the model's ordering
-    agrees with the study's observation (the comparison the study's data allow)."""
+    """Sheet vs pellet cathode means of each proxy over the study's dry-processed cells,
+    and whether the model's ordering agrees with the study's observation (the
+    comparison the study's data allow; the slurry reference is left out)."""
+    table = table[table["formulation"].isin(STUDY_CATHODE_FORMULATIONS)]
     is_pellet = table["architecture"] == "powder-powder"
     rows = []
     for observation, (column, higher) in STUDY_ORDERINGS.items():

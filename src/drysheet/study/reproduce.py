@@ -147,6 +147,8 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
     )
     breakdown = mechanism_breakdown(results)
     autopsy = post_mortem(results, study_cells())
+    breakdown.to_csv(figs_dir.parent / "mechanism_breakdown.csv", index=False)
+    autopsy.to_csv(figs_dir.parent / "post_mortem.csv", index=False)
     for _, b in breakdown.iterrows():
         for name in ("fade_isolation_pct", "fade_kinetic_pct"):
             key = f"{name.removesuffix('_pct')}/{b['formulation']}/{b['architecture']}"
