@@ -16,6 +16,23 @@ def test_simulate_writes_timeseries_cycles_and_plot(tmp_path):
     assert len(cycles) == 2 and cycles["discharge_capacity_mAh_g"].iloc[0] > 150
     assert (out / "voltage.png").stat().st_size > 1000
     assert "status: completed" in res.output
+    states = pd.read_csv(out / "cycle_states.csv")
+    assert len(states) == 2 and (states["connected_cam"] <= 1).all()
+
+
+def test_simulate_with_a_user_calibration(tmp_path):
+    cal = tmp_path / "calibration.yaml"
+    cal.write_text("parameters:\n  NCM85 stoichiometry scale: {value: 0.86}\n")
+    args = ["simulate", "coated/sheet-sheet", "--protocol", "first-cycles"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, [*args, "--calibration", str(cal), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    q = [pd.read_csv(tmp_path / d / "cycles.csv")["discharge_capacity_mAh_g"].iloc[0] for d in "ab"]
+    assert q[1] > q[0] + 5  # a smaller scale stretches the OCP: more capacity inside 3.7 V
+    cal.write_text("parameters:\n  Stoichiometry: {value: 0.9}\n")
+    res = runner.invoke(app, [*args, "--calibration", str(cal), "--out", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "unknown cell-model constant" in res.output
 
 
 def test_bad_cell_gives_one_line_error_not_traceback(tmp_path):

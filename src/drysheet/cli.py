@@ -61,20 +61,30 @@ def simulate(
         str, typer.Option(help="'study', 'first-cycles' or a protocol YAML file")
     ] = "study",
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("drysheet-simulation"),
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            help="a calibration YAML (e.g. from 'drysheet fit') instead of the stored one"
+        ),
+    ] = None,
 ) -> None:
-    """Run one cell through a protocol: time series, cycle table and voltage plot."""
+    """Run one cell through a protocol: time series, cycle table, per-cycle model states
+    (contact, connected CAM, film and anode-interphase resistance) and a voltage plot."""
     from drysheet.analysis.plots import save, voltage_capacity_figure
+    from drysheet.calibration.user_fit import load_calibration
     from drysheet.protocols import get_protocol
     from drysheet.simulate import Simulator
 
     the_cell = _cell_from_argument(cell)
-    result = Simulator(get_protocol(protocol)).run(the_cell)
+    constants = load_calibration(calibration) if calibration else None
+    result = Simulator(get_protocol(protocol)).run(the_cell, calibrated=constants)
     out.mkdir(parents=True, exist_ok=True)
     result.timeseries.to_csv(out / "timeseries.csv", index=False)
     result.cycles.to_csv(out / "cycles.csv", index=False)
+    result.extras["cycle_states"].to_csv(out / "cycle_states.csv", index=False)
     save(voltage_capacity_figure(result), out / "voltage.png")
     typer.echo(f"{the_cell.label}: {len(result.cycles)} cycles, status: {result.meta['status']}")
-    typer.echo(f"wrote {out}/timeseries.csv, cycles.csv, voltage.png")
+    typer.echo(f"wrote {out}/timeseries.csv, cycles.csv, cycle_states.csv, voltage.png")
 
 
 @app.command()

@@ -745,7 +745,13 @@ def load_calibration(path: str | Path) -> dict[str, float]:
         fitted = {name: float(entry["value"]) for name, entry in params.items()}
     except (TypeError, KeyError, ValueError):
         raise DrysheetInputError(f"{path}: every parameter needs a numeric 'value'") from None
-    return {**calibrated_constants(), **doc.get("constants", {}), **fitted}
+    known = calibrated_constants()
+    unknown = sorted(set(fitted) - set(known))
+    if unknown:
+        raise DrysheetInputError(
+            f"{path}: unknown cell-model constant(s) {unknown}; allowed: {', '.join(known)}"
+        )
+    return {**known, **doc.get("constants", {}), **fitted}
 
 
 def parse_bound(text: str) -> tuple[str, tuple[float, float]]:
