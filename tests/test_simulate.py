@@ -29,10 +29,15 @@ def test_first_cycles_are_physical(first_two):
 def test_charge_balance_closes(first_two):
     """Charge passed = Li removed from NCM + SE oxidation charge (no Li created or lost).
 
-    Fatigue is off: isolated particles take their Li out of the connected CAM's average.
+    Fatigue and pressing damage are off: isolated particles take their Li out of the
+    connected CAM's average.
     """
     cell = study_cell("uncoated", "sheet-powder")
-    no_fatigue = {**calibrated_constants(), "Fatigue isolation coefficient": 0.0}
+    no_fatigue = {
+        **calibrated_constants(),
+        "Fatigue isolation coefficient": 0.0,
+        "Pressing fracture at the assembly pressure": 0.0,
+    }
     result = first_two.run(cell, calibrated=no_fatigue)
     states = result.extras["cycle_states"]
     cyc = result.cycles

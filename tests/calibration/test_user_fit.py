@@ -105,7 +105,9 @@ def test_recovers_parameters_with_voltage_curves(cell, protocol, measured, tmp_p
     fitted = fit_cell(cell, protocol, measured, ["CAM|SE oxidation", STO],
                       targets=("discharge_capacity", "coulomb_efficiency", "voltage"),
                       initial=START, n_starts=0, mesh=MESH)  # fmt: skip
-    assert_recovered(fitted, {K_OX: 0.002, STO: 0.001})
+    # floor 0.2 %: voltage residuals carry interpolation error of the adaptive time grid,
+    # correlated along each curve, which the Jacobian sigma (iid residuals) leaves out
+    assert_recovered(fitted, {K_OX: 0.002, STO: 0.002})
     voltage = fitted.residuals[fitted.residuals["target"] == "voltage"]
     assert len(voltage) == 2 * 2 * 20  # 2 cycles x charge/discharge x 20 capacities
     rms = float(np.sqrt(np.mean(voltage["error"] ** 2)))

@@ -1,5 +1,6 @@
 """Degradation states of the cell model: fatigue isolation and the anode interphase."""
 
+import numpy as np
 import pytest
 
 from drysheet.cell import study_cell
@@ -28,8 +29,9 @@ def _end_state(sim, formulation, architecture, **overrides):
     return result.extras["cycle_states"].iloc[-1]
 
 
-def test_no_fatigue_keeps_all_cam_connected(sim):
-    end = _end_state(sim, "coated", "powder-powder", **{"Fatigue isolation coefficient": 0.0})
+def test_without_fatigue_or_pressing_damage_all_cam_stays_connected(sim):
+    intact = {"Fatigue isolation coefficient": 0.0, "Pressing fracture at the assembly pressure": 0}
+    end = _end_state(sim, "coated", "powder-powder", **intact)
     assert end["connected_cam"] == pytest.approx(1.0, abs=1e-9)
 
 
@@ -56,3 +58,16 @@ def test_ptfe_separator_grows_a_larger_anode_interphase(sim):
     assert powder["anode_ptfe_umol_cm2"] == 0.0
     assert sheet["anode_ptfe_umol_cm2"] > 0
     assert sheet["anode_interphase_ohm_cm2"] > 1.5 * powder["anode_interphase_ohm_cm2"] > 0
+
+
+def test_cold_pressing_leaves_cam_fractured_in_proportion_to_pressure(sim):
+    no_fatigue = {
+        "Fatigue isolation coefficient": 0.0,
+        "Pressing fracture at the assembly pressure": 0.05,
+    }
+    pellet = _end_state(sim, "coated", "powder-powder", **no_fatigue)
+    pressed_sheet = _end_state(sim, "coated", "sheet-powder", **no_fatigue)
+    stacked_sheet = _end_state(sim, "coated", "sheet-sheet", **no_fatigue)
+    assert pellet["connected_cam"] == pytest.approx(np.exp(-0.05), rel=1e-6)
+    assert pressed_sheet["connected_cam"] == pytest.approx(pellet["connected_cam"], rel=1e-6)
+    assert stacked_sheet["connected_cam"] == pytest.approx(np.exp(-0.05 * 81 / 437), rel=1e-6)

@@ -7,8 +7,9 @@ residuals.
 Fitted: SE oxidation kinetics (bare-CAM rate, coating suppression, carbon
 rate, transfer coefficient, passivation charge), the CEI resistance the
 oxidation leaves behind, the two chemomechanical contact-loss coefficients
-(NCM shrinkage; SE consumed at the contacts), the SE-size dependence of the CAM
-tortuosity (pellets have coarser SE), and NCM85's stoichiometry scale and
+(NCM shrinkage; SE consumed at the contacts), the CAM fracture left by cold
+pressing, the SE-size dependence of the CAM tortuosity (pellets have coarser
+SE), and NCM85's stoichiometry scale and
 diffusivity drop, to the first-cycle discharge capacity and Coulomb efficiency
 of the nine study cells (18 numbers, 12 parameters). Residuals are scaled by
 the acceptance tolerances (5 mAh/g, 1.5 percentage points) so both kinds weigh
@@ -108,6 +109,13 @@ PARAMETERS = [
         2.0,
         unit="-",
         meaning="growth of the CAM DEM exponent with SE particle size (pellets)",
+    ),
+    FitParameter(
+        "Pressing fracture at the assembly pressure",
+        0.0,
+        0.5,
+        unit="-",
+        meaning="CAM fatigue damage D_0 left by cold pressing at 437 MPa (linear in pressure)",
     ),
     FitParameter(
         "NCM85 stoichiometry scale",

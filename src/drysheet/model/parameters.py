@@ -16,7 +16,7 @@ from pathlib import Path
 import pybamm
 import yaml
 
-from drysheet.cell import Cell
+from drysheet.cell import ASSEMBLY_PRESSURE_MPa, Cell
 from drysheet.materials import MATERIALS, ONE_C_mA_PER_g
 from drysheet.model import anode_interphase, ncm85
 from drysheet.transport import (
@@ -55,6 +55,7 @@ CALIBRATED_DEFAULTS = {
     "Fatigue isolation coefficient": 2e-3,
     "Fatigue isolation conductivity [S.m-1]": 1e-3,
     "Fatigue compliance effectiveness": 0.5,
+    "Pressing fracture at the assembly pressure": 0.02,
 }
 
 CELL_INPUTS = (
@@ -76,6 +77,7 @@ CELL_INPUTS = (
     "Layer compliance",
     "Anode initial interfacial PTFE [mol.m-2]",
     "Discharged electronic conductivity [S.m-1]",
+    "Pressing fracture damage",
 )
 # Calibrated constants enter as inputs too, so fits re-solve without rebuilding.
 CALIBRATED_INPUTS = (
@@ -170,6 +172,9 @@ def cell_inputs(
         "Layer compliance": cath.compliance,
         "Anode initial interfacial PTFE [mol.m-2]": anode_interphase.interfacial_ptfe_mol_m2(sep),
         "Discharged electronic conductivity [S.m-1]": electronic_conductivity_S_per_m(cath, T),
+        "Pressing fracture damage": cal["Pressing fracture at the assembly pressure"]
+        * cath.max_pressure_MPa
+        / ASSEMBLY_PRESSURE_MPa,
         **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 

@@ -44,6 +44,10 @@ collector); particle coordinate rho = r / R in [0, 1].
   (calibrated: it tests the study's claim that the fibril network protects).
   Isolated particles leave both the active area and the electronic network; a
   full-depth cycle in a pellet (c = 0) with a sparse network adds D = 2 k_fat.
+  Cold pressing fractures NCM secondary particles before any cycling (SYSTEM.md
+  §3: pellets are "prone to particle fracture"), so D starts at
+  D_0 = beta_p p_max / 437 MPa, p_max the highest pressure the cathode has seen
+  (linear in pressure: an estimate; beta_p calibrated with the first cycle).
 * Anode interphase (degradation): the In/InLi | separator interface carries the
   SE-reduction interphase and, with a PTFE sheet separator, the PTFE-reduction
   products (LiF + carbon) of `drysheet.model.anode_interphase`, at the In/InLi
@@ -195,7 +199,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
                 * strain_rate
                 / ncm85.VOLUME_CHANGE
             )
-            self.initial_conditions[damage] = pybamm.Scalar(0)
+            self.initial_conditions[damage] = _p("Pressing fracture damage")
             connected = pybamm.exp(-damage)
         a = 3 * eps_cam * connected / R * theta * psi
 
