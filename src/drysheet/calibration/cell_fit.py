@@ -32,6 +32,8 @@ from drysheet.calibration.least_squares import (
     calibration_document,
     describe,
     fit,
+    format_records,
+    residual_records,
 )
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
 from drysheet.protocols import study_protocol
@@ -179,36 +181,22 @@ def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
     return result, model, targets
 
 
-def write_calibration(result: FitResult, model: dict, targets: dict, path: Path) -> None:
-    residuals = {
-        k: {
-            "model": float(model[k]),
-            "target": float(targets[k]),
-            "error": float(model[k] - targets[k]),
-        }
-        for k in sorted(targets)
-    }
+def write_calibration(result: FitResult, records: dict, path: Path) -> None:
     doc = calibration_document(
         result,
         "python -m drysheet.calibration.cell_fit",
         "(model - target) / tolerance (5 mAh/g, 1.5 % points)",
-        residuals,
+        records,
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def format_residuals(model: dict, targets: dict) -> str:
-    lines = [f"{'observable':40s} {'model':>8s} {'target':>8s} {'error':>7s}"]
-    for k in sorted(targets):
-        lines.append(f"{k:40s} {model[k]:8.2f} {targets[k]:8.2f} {model[k] - targets[k]:7.2f}")
-    return "\n".join(lines)
-
-
 def main() -> None:
     result, model, targets = run_fit()
-    write_calibration(result, model, targets, CELL_CALIBRATION_FILE)
+    records = residual_records(model, targets)
+    write_calibration(result, records, CELL_CALIBRATION_FILE)
     print(describe(result))
-    print(format_residuals(model, targets))
+    print(format_records(records))
     print(f"written {CELL_CALIBRATION_FILE}")
 
 

@@ -201,3 +201,31 @@ def calibration_document(
         },
         "residuals": residuals,
     }
+
+
+def residual_records(
+    model: dict[str, float], targets: dict[str, float], **extra: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """Per observable (sorted): model, target, error = model - target, and each ``extra``
+    column (e.g. ``leave_one_out_error``); the ``residuals`` block of a calibration YAML."""
+    return {
+        k: {
+            "model": float(model[k]),
+            "target": float(targets[k]),
+            "error": float(model[k] - targets[k]),
+            **{name: float(column[k]) for name, column in extra.items()},
+        }
+        for k in sorted(targets)
+    }
+
+
+def format_records(records: dict[str, dict[str, float]]) -> str:
+    """`residual_records` as a fixed-width table, one observable per line."""
+    columns = list(next(iter(records.values())))
+    width = max(len(k) for k in records)
+    lines = [f"{'observable':{width}s} " + " ".join(f"{c[:10]:>10s}" for c in columns)]
+    lines += [
+        f"{k:{width}s} " + " ".join(f"{row[c]:10.4g}" for c in columns)
+        for k, row in records.items()
+    ]
+    return "\n".join(lines)

@@ -32,6 +32,8 @@ from drysheet.calibration.least_squares import (
     calibration_document,
     describe,
     fit,
+    format_records,
+    residual_records,
 )
 from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
 from drysheet.protocols import study_protocol
@@ -128,41 +130,23 @@ def run_fit(exact_loo: bool = False) -> tuple[FitResult, dict, dict, dict]:
     return result, model, targets, loo
 
 
-def write_calibration(
-    result: FitResult, model: dict, targets: dict, loo: dict, exact: bool, path: Path
-) -> None:
-    residuals = {
-        k: {
-            "model": float(model[k]),
-            "target": float(targets[k]),
-            "error": float(model[k] - targets[k]),
-            "leave_one_out_error": float(loo[k]),
-        }
-        for k in sorted(targets)
-    }
+def write_calibration(result: FitResult, records: dict, exact: bool, path: Path) -> None:
     doc = calibration_document(
         result,
         "python -m drysheet.calibration.retention_fit" + (" --exact-loo" if exact else ""),
         "(model - target) / 3 % points; leave_one_out_error in % points, "
         + ("refit on the other eight" if exact else "linearised (e_i / (1 - h_ii))"),
-        residuals,
+        records,
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def format_residuals(model: dict, targets: dict, loo: dict) -> str:
-    lines = [f"{'observable':40s} {'model':>7s} {'target':>7s} {'error':>7s} {'LOO':>7s}"]
-    for k in sorted(targets):
-        err = model[k] - targets[k]
-        lines.append(f"{k:40s} {model[k]:7.2f} {targets[k]:7.2f} {err:7.2f} {loo[k]:7.2f}")
-    return "\n".join(lines)
-
-
 def main(exact_loo: bool = False) -> None:
     result, model, targets, loo = run_fit(exact_loo=exact_loo)
-    write_calibration(result, model, targets, loo, exact_loo, RETENTION_CALIBRATION_FILE)
+    records = residual_records(model, targets, leave_one_out_error=loo)
+    write_calibration(result, records, exact_loo, RETENTION_CALIBRATION_FILE)
     print(describe(result))
-    print(format_residuals(model, targets, loo))
+    print(format_records(records))
     print(f"written {RETENTION_CALIBRATION_FILE}")
 
 

@@ -27,6 +27,8 @@ from drysheet.calibration.least_squares import (
     calibration_document,
     describe,
     fit,
+    format_records,
+    residual_records,
 )
 from drysheet.study.conductivity_experiments import (
     MEASUREMENT_TEMPERATURE_K,
@@ -151,35 +153,20 @@ def run_fit(
     return result, model, targets
 
 
-def write_calibration(result: FitResult, model: dict, targets: dict, path: Path) -> None:
-    residuals = {
-        k: {
-            "model": float(model[k]),
-            "target": float(targets[k]),
-            "rel_error_pct": float(100 * (model[k] / targets[k] - 1)),
-        }
-        for k in sorted(targets)
-    }
+def write_calibration(result: FitResult, records: dict, path: Path) -> None:
     doc = calibration_document(
-        result, "python -m drysheet.calibration.transport_fit", "ln(model/target)", residuals
+        result, "python -m drysheet.calibration.transport_fit", "ln(model/target)", records
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def format_residuals(model: dict, targets: dict) -> str:
-    lines = [f"{'observable':34s} {'model':>10s} {'target':>10s} {'error %':>8s}"]
-    for k in sorted(targets):
-        lines.append(
-            f"{k:34s} {model[k]:10.4g} {targets[k]:10.4g} {100 * (model[k] / targets[k] - 1):8.2f}"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     result, model, targets = run_fit()
-    write_calibration(result, model, targets, CALIBRATION_FILE)
+    relative = {k: 100 * (model[k] / targets[k] - 1) for k in targets}
+    records = residual_records(model, targets, rel_error_pct=relative)
+    write_calibration(result, records, CALIBRATION_FILE)
     print(describe(result))
-    print(format_residuals(model, targets))
+    print(format_records(records))
     print(f"written {CALIBRATION_FILE}")
 
 

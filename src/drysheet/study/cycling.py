@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from drysheet.cell import STUDY_ARCHITECTURES, Cell, study_cell
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
@@ -77,9 +76,9 @@ def run_cycling(
     """
     cells = study_cells()
     with StudyPool(study_protocol(rate_cycles=rate_cycles)) as pool:
-        outcomes = pool.run(cells)
+        outcomes = pool.run(cells, progress=progress)
     rows, results, errors = [], {}, []
-    for key, outcome in tqdm(outcomes.items(), desc="study cells", disable=not progress):
+    for key, outcome in outcomes.items():
         if isinstance(outcome, str):
             errors.append(outcome)
             continue

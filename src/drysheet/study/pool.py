@@ -12,6 +12,8 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
+from tqdm.auto import tqdm
+
 from drysheet.cell import STUDY_ARCHITECTURES, Cell, study_cell
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.protocols import Protocol
@@ -60,11 +62,15 @@ class StudyPool:
         self._pool.shutdown(cancel_futures=True)
 
     def run(
-        self, cells: dict[tuple[str, str], Cell], calibrated: dict[str, float] | None = None
+        self,
+        cells: dict[tuple[str, str], Cell],
+        calibrated: dict[str, float] | None = None,
+        progress: bool = False,
     ) -> dict[tuple[str, str], Result | str]:
         """Simulate each cell; a cell the solver cannot run maps to its error message."""
         outcomes = self._pool.map(_run_cell, [(cell, calibrated) for cell in cells.values()])
-        return dict(zip(cells, outcomes, strict=True))
+        bar = tqdm(outcomes, total=len(cells), desc="cells", disable=not progress)
+        return dict(zip(cells, bar, strict=True))
 
     def run_study(self, calibrated: dict[str, float] | None = None):
         """The nine formulation x architecture cells of the study."""
