@@ -70,8 +70,10 @@ def observables_table(rows: list[Observable]) -> str:
     for r in rows:
         t = r.target
         ok = within_tolerance(r)
-        if t is None or isinstance(t, bool) or isinstance(r.value, bool):
-            err, verdict, cls = "", "prediction (no target)" if t is None else "", "pred"
+        if t is None:
+            err, verdict, cls = "", "prediction (no target)", "pred"
+        elif isinstance(t, bool) or isinstance(r.value, bool):
+            err, verdict, cls = "", "agrees" if r.value == t else "DISAGREES", "cmp"
         else:
             err = (
                 f"{100 * (r.value / t - 1):+.1f} %"
@@ -81,7 +83,7 @@ def observables_table(rows: list[Observable]) -> str:
             verdict, cls = (
                 ("within tolerance", "ok")
                 if ok
-                else (("MISS", "miss") if ok is False else ("", "pred"))
+                else (("MISS", "miss") if ok is False else ("compared (no tolerance)", "cmp"))
             )
         val = r.value if isinstance(r.value, bool) else f"{r.value:.4g}"
         out.append(
@@ -98,6 +100,7 @@ body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#22
 table{border-collapse:collapse;font-size:0.85em;margin:1em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child{text-align:left}
 tr.miss td{background:#fde2e2}tr.ok td{background:#e6f4ea}tr.pred td{background:#f3f3f3}
+tr.cmp td{background:#fff6dd}
 img{max-width:100%}figcaption{font-size:0.85em;color:#555}pre{background:#f6f6f6;padding:0.6em}
 """
 
@@ -107,12 +110,15 @@ def write_report(
 ) -> Path:
     n_ok = sum(within_tolerance(r) is True for r in rows)
     n_miss = sum(within_tolerance(r) is False for r in rows)
+    n_predicted = sum(r.target is None for r in rows)
+    n_compared = len(rows) - n_ok - n_miss - n_predicted
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
         intro,
         f"<p><b>{n_ok}</b> observables within the issues' tolerances, <b>{n_miss}</b> misses, "
-        f"{len(rows) - n_ok - n_miss} without target (predictions).</p>",
+        f"{n_compared} compared with a target that has no tolerance, "
+        f"{n_predicted} without target (predictions).</p>",
     ]
     for s in sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2>{s.text}")
