@@ -1,3 +1,5 @@
+import math
+
 import pytest
 from pydantic import ValidationError
 
@@ -44,3 +46,20 @@ def test_sheets_have_finer_se_hence_more_cam_se_contact_and_compliance():
     assert sheet.contact_area_fraction > pellet.contact_area_fraction
     assert pellet.compliance == 0.0 < sheet.compliance
     assert pellet.porosity < sheet.porosity  # pellets are denser (SYSTEM.md §6)
+
+
+def test_pores_beside_cam_leave_its_surface_uncovered():
+    """theta = 1 - exp(-0.25 (phi_SE/phi_CAM)(d_CAM/d_SE)(1 - eps)): the same sheet
+    stacked at 81 MPa (porous) touches less SE than pressed at 437 MPa."""
+    f = get_formulation("uncoated")
+    stacked, pressed = (
+        make_layer("cathode", f, DrySheet(), max_pressure_MPa=p, cam_loading_mg_cm2=13.8)
+        for p in (81, 437)
+    )
+    assert stacked.porosity > pressed.porosity
+    for layer in (stacked, pressed):
+        phi = layer.volume_fractions
+        x = 0.25 * phi["LPSCl"] / phi["NCM85"] * layer.cam_particle_size_um
+        x *= (1 - layer.porosity) / layer.se_particle_size_um
+        assert layer.contact_area_fraction == pytest.approx(1 - math.exp(-x))
+    assert stacked.contact_area_fraction < pressed.contact_area_fraction

@@ -103,7 +103,8 @@ PARAMETERS = [
         0.0,
         10.0,
         unit="-",
-        meaning="contact loss per passivation charge of SE decomposed at CAM|SE, pellet",
+        meaning="contact loss of a CAM|SE interface fully covered by SE decomposition "
+        "products, pellet",
     ),
     FitParameter(
         "SE size exponent of CAM tortuosity",
@@ -117,7 +118,8 @@ PARAMETERS = [
         0.0,
         0.5,
         unit="-",
-        meaning="CAM fatigue damage D_0 left by cold pressing at 437 MPa (linear in pressure)",
+        meaning="CAM fatigue damage D_0 left by cold pressing a brittle layer at 437 MPa "
+        "(linear in pressure)",
     ),
     FitParameter(
         "NCM85 stoichiometry scale",

@@ -204,8 +204,8 @@ def calibration_document(
 
 
 def residual_records(
-    model: dict[str, float], targets: dict[str, float], **extra: dict[str, float]
-) -> dict[str, dict[str, float]]:
+    model: dict[str, float], targets: dict[str, float], **extra: dict[str, float | str]
+) -> dict[str, dict[str, float | str]]:
     """Per observable (sorted): model, target, error = model - target, and each ``extra``
     column (e.g. ``leave_one_out_error``); the ``residuals`` block of a calibration YAML."""
     return {
@@ -213,19 +213,27 @@ def residual_records(
             "model": float(model[k]),
             "target": float(targets[k]),
             "error": float(model[k] - targets[k]),
-            **{name: float(column[k]) for name, column in extra.items()},
+            **{name: _plain(column[k]) for name, column in extra.items()},
         }
         for k in sorted(targets)
     }
 
 
-def format_records(records: dict[str, dict[str, float]]) -> str:
+def _plain(value: float | str) -> float | str:
+    """A YAML-friendly cell: numbers as float, labels (e.g. a method) as they are."""
+    return value if isinstance(value, str) else float(value)
+
+
+def _cell(value: float | str) -> str:
+    return f"{value:>10s}" if isinstance(value, str) else f"{value:10.4g}"
+
+
+def format_records(records: dict[str, dict[str, float | str]]) -> str:
     """`residual_records` as a fixed-width table, one observable per line."""
     columns = list(next(iter(records.values())))
     width = max(len(k) for k in records)
     lines = [f"{'observable':{width}s} " + " ".join(f"{c[:10]:>10s}" for c in columns)]
     lines += [
-        f"{k:{width}s} " + " ".join(f"{row[c]:10.4g}" for c in columns)
-        for k, row in records.items()
+        f"{k:{width}s} " + " ".join(_cell(row[c]) for c in columns) for k, row in records.items()
     ]
     return "\n".join(lines)

@@ -55,6 +55,7 @@ CALIBRATED_DEFAULTS = {
     "Fatigue isolation coefficient": 2e-3,
     "Fatigue isolation conductivity [S.m-1]": 1e-3,
     "Fatigue compliance effectiveness": 0.5,
+    "Fatigue strain exponent": 2.0,
     "Pressing fracture at the assembly pressure": 0.02,
 }
 
@@ -91,6 +92,7 @@ CALIBRATED_INPUTS = (
     "Fatigue isolation coefficient",
     "Fatigue isolation conductivity [S.m-1]",
     "Fatigue compliance effectiveness",
+    "Fatigue strain exponent",
 )
 
 
@@ -174,7 +176,8 @@ def cell_inputs(
         "Discharged electronic conductivity [S.m-1]": electronic_conductivity_S_per_m(cath, T),
         "Pressing fracture damage": cal["Pressing fracture at the assembly pressure"]
         * cath.max_pressure_MPa
-        / ASSEMBLY_PRESSURE_MPa,
+        / ASSEMBLY_PRESSURE_MPa
+        * (1.0 - cath.compliance),
         **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 

@@ -24,18 +24,26 @@ collector); particle coordinate rho = r / R in [0, 1].
   Mater. 29 (2017) 5574: irreversible contact loss in the first charge). With
   s the running maximum of |eps_v(x_avg)| (ds/dt = k_track max(|eps_v| - s, 0)),
   SE decomposition at the contacts (oxidation charge q, below) consumes the
-  SE that holds them, which a brittle layer cannot make good either:
-      psi = exp(-(1 - c) (beta s / VOLUME_CHANGE + beta_q q / q_pass)),
+  SE that holds them, which a brittle layer cannot make good either. The
+  contacts it costs are those the decomposition products cover, the share
+  1 - exp(-q/q_pass) of the interface that the passivation law below already
+  counts as covered; once covered, further oxidation thickens the film instead:
+      psi = exp(-(1 - c) (beta s / VOLUME_CHANGE + beta_q (1 - exp(-q / q_pass)))),
   c the layer's compliance (0 pellet, ~0.9 PTFE sheet), beta and beta_q
   calibrated. psi scales the active CAM|SE area and the CAM electronic network.
 * Chemomechanical fatigue (degradation): every NCM breathing cycle cracks a brittle
   layer a little further and isolates CAM (loss of active material). The damage D
-  grows with the lattice strain throughput, Paris-type with exponent 1 in the
-  strain rate (fatigue crack growth per strain cycle; cf. the cycle-by-cycle crack
+  grows with the lattice strain throughput (fatigue crack growth per strain
+  cycle; cf. the cycle-by-cycle crack
   growth of Ni-rich NCM in SSBs, Ruess et al., JES 167 (2020) 020533):
-      dD/dt = k_fat (1 - eta_c c) w_e |d eps_v/dt| / VOLUME_CHANGE,
-      d eps_v/dt = eps_v'(x) dx/dt,   dx/dt = 3 theta psi j / (R F c_max),
-  and the connected CAM fraction is phi_conn = exp(-D). A cracked contact
+      dD/dt = k_fat (1 - eta_c c) w_e m e^(m-1) |d eps_v/dt| / VOLUME_CHANGE,
+      e = |eps_v| / VOLUME_CHANGE,   d eps_v/dt = eps_v'(x) dx/dt,
+      dx/dt = 3 theta psi j / (R F c_max),
+  and the connected CAM fraction is phi_conn = exp(-D). Over a half cycle that
+  reaches the strain e_max this integrates to k_fat (...) e_max^m: a Paris law
+  (crack growth per cycle ~ load amplitude^m; Paris & Erdogan, J. Basic Eng. 85
+  (1963) 528) whose exponent m (calibrated) makes deep delithiation, through
+  the H2-H3 collapse, cost more than shallow cycles. A cracked contact
   isolates a particle only if no other electron path reaches it: the weight
   w_e = sigma_iso / (sigma_iso + sigma_e0) falls with the redundancy of the
   electronic network, sigma_e0 the layer's electronic conductivity in the
@@ -43,11 +51,12 @@ collector); particle coordinate rho = r / R in [0, 1].
   eta_c in [0, 1] is how much of the fatigue the layer's polymer network absorbs
   (calibrated: it tests the study's claim that the fibril network protects).
   Isolated particles leave both the active area and the electronic network; a
-  full-depth cycle in a pellet (c = 0) with a sparse network adds D = 2 k_fat.
-  Cold pressing fractures NCM secondary particles before any cycling (SYSTEM.md
+  full-depth cycle in a pellet (c = 0) with a sparse network adds D = 2 k_fat
+  whatever m. Cold pressing fractures NCM secondary particles before any cycling (SYSTEM.md
   §3: pellets are "prone to particle fracture"), so D starts at
-  D_0 = beta_p p_max / 437 MPa, p_max the highest pressure the cathode has seen
-  (linear in pressure: an estimate; beta_p calibrated with the first cycle).
+  D_0 = beta_p (1 - c) p_max / 437 MPa, p_max the highest pressure the cathode
+  has seen (linear in pressure: an estimate; beta_p calibrated with the first
+  cycle); a fibril network cushions the particles as it does under cycling.
 * Anode interphase (degradation): the In/InLi | separator interface carries the
   SE-reduction interphase and, with a PTFE sheet separator, the PTFE-reduction
   products (LiF + carbon) of `drysheet.model.anode_interphase`, at the In/InLi
@@ -168,7 +177,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
             q_cam = pybamm.Variable("CAM|SE oxidation charge [C.m-2]", domain="positive electrode")
             q_c = pybamm.Variable("Carbon|SE oxidation charge [C.m-2]", domain="positive electrode")
             R_film = R_coat + r_cei * q_cam
-            decomposition = _p("Decomposition contact loss coefficient") * q_cam / q_pass
+            covered = 1 - pybamm.exp(-q_cam / q_pass)
+            decomposition = _p("Decomposition contact loss coefficient") * covered
 
         # ---- chemomechanical contact ------------------------------------------
         s_max = pybamm.Variable("Largest NCM shrinkage seen", domain="positive electrode")
@@ -192,10 +202,14 @@ class SolidStateHalfCell(pybamm.BaseModel):
             fatigue_brittleness = 1 - _p("Fatigue compliance effectiveness") * _p(
                 "Layer compliance"
             )
+            m_paris = _p("Fatigue strain exponent")
+            strain_fraction = strain / ncm85.VOLUME_CHANGE
             self.rhs[damage] = (
                 _p("Fatigue isolation coefficient")
                 * fatigue_brittleness
                 * redundancy
+                * m_paris
+                * strain_fraction ** (m_paris - 1)
                 * strain_rate
                 / ncm85.VOLUME_CHANGE
             )
@@ -220,7 +234,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
             j_ox_cam = k_ox_cam * tafel * pybamm.exp(-q_cam / q_pass)
             j_ox_c = k_ox_c * tafel * pybamm.exp(-q_c / q_pass)
             self.rhs[q_cam] = j_ox_cam
-            self.rhs[q_c] = j_ox_c
+            self.rhs[q_c] = j_ox_c * (a_c > 0)  # no carbon, no C|SE interface to oxidise
             self.initial_conditions[q_cam] = pybamm.Scalar(0)
             self.initial_conditions[q_c] = pybamm.Scalar(0)
             a_j_side = a * j_ox_cam + a_c * j_ox_c

@@ -159,9 +159,10 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
         "by cracking over every cycle (moderated by the fibril network and by the "
         "redundancy of the electronic network), CEI growth with its film resistance, and "
         "the anode interphase (SE reduction, plus PTFE reduction to LiF + C at sheet "
-        "separators). The three fatigue constants were fitted to the nine retentions; the "
+        "separators). The four fatigue constants were fitted to the nine retentions; the "
         "leave-one-out column says how well each retention is predicted by a fit that did "
-        "not see it.</p>"
+        "not see it (linearised where the cell's leverage is low; refitted where the cell "
+        "alone pins a parameter, which makes that error a lower bound).</p>"
         + _calibration_html(RETENTION_CALIBRATION_FILE, loo=True)
         + "<p>Mechanism breakdown of the fade over the long C/5 block (fade_isolation: "
         "capacity lost with isolated CAM; fade_kinetic: the rest, from the growth of the "
