@@ -16,9 +16,9 @@ path). Residuals are scaled by the 3-point acceptance tolerance.
 Cross-validation: leave-one-out errors from the linearised model at the
 optimum, e_(i) = e_i / (1 - h_ii) with h_ii the leverages of J (J^T J)^-1 J^T
 (exact for a linear model; the PRESS statistic). Where a cell's leverage
-exceeds 0.5 it alone pins a parameter and the linearisation fails, so that
-cell is refitted on the other eight instead. ``--exact-loo`` refits for every
-cell (nine more fits; about an hour on two cores).
+exceeds 0.5 it alone pins a parameter and the linearised error diverges, so
+those rows are flagged. ``--exact-loo`` refits on each set of eight instead
+(nine more fits; about an hour on two cores).
 """
 
 from __future__ import annotations
@@ -87,12 +87,9 @@ FAILED_CELL_RESIDUAL = 30.0  # a cell the solver cannot run counts as a large mi
 # residual evaluations per fit (scipy's max_nfev, Jacobians not counted): each costs
 # the nine cells x 100 cycles (~50 s on two cores); starts from the stored values
 MAX_EVALUATIONS = 10
-# leave-one-out: refit from the optimum (this many Gauss-Newton steps, five runs of the
-# nine cells each) where a cell's leverage exceeds LEVERAGE_FOR_REFIT, since
-# e_i / (1 - h_ii) diverges as h_ii -> 1. A parameter that only that cell pins stays
-# near its full-data value in the refit, so such LOO errors are lower bounds.
-LEVERAGE_FOR_REFIT = 0.5
-LOO_REFIT_EVALUATIONS = 1
+# above this leverage a cell alone pins a parameter: e_i / (1 - h_ii) diverges as
+# h_ii -> 1 and overstates the LOO error; only --exact-loo refits say more
+LEVERAGE_UNRELIABLE = 0.5
 
 
 def target_values() -> dict[str, float]:
@@ -123,9 +120,8 @@ def leave_one_out_errors(result: FitResult) -> np.ndarray:
 
 
 def run_fit(exact_loo: bool = False) -> tuple[FitResult, dict, dict, dict[str, dict]]:
-    """Fit; LOO errors linearised where h_ii <= `LEVERAGE_FOR_REFIT`, refitted above
-    (the linearisation fails for a cell that alone fixes a parameter) or everywhere
-    with ``exact_loo``. Returns the fit, model, targets and per-cell LOO records."""
+    """Fit; LOO errors linearised (flagged where h_ii > `LEVERAGE_UNRELIABLE`) or, with
+    ``exact_loo``, refitted. Returns the fit, model, targets and per-cell LOO records."""
     targets = target_values()
     keys = sorted(targets)
     fixed = calibrated_constants()
@@ -147,20 +143,19 @@ def run_fit(exact_loo: bool = False) -> tuple[FitResult, dict, dict, dict[str, d
         linear = TOLERANCE_PCT * leave_one_out_errors(result)
         loo = {}
         for i, k in enumerate(keys):
-            loo[k] = {"leverage": float(h[i])}
-            if exact_loo or h[i] > LEVERAGE_FOR_REFIT:
-                print(f"leave-one-out refit without {k} (leverage {h[i]:.2f})", flush=True)
+            method = "linearised" if h[i] <= LEVERAGE_UNRELIABLE else "linearised, h > 0.5"
+            loo[k] = {"leverage": float(h[i]), "leave_one_out_error": float(linear[i])}
+            loo[k]["loo_method"] = method
+            if exact_loo:
                 held = fit(
                     lambda v, k=k: residuals_of(v, drop=k),
                     PARAMETERS,
                     n_starts=0,
                     initial=result.values,
-                    **{**settings, "max_nfev": LOO_REFIT_EVALUATIONS},
+                    **settings,
                 )
                 predicted = retention_model(pool, {**fixed, **held.values})[k]
                 loo[k].update(leave_one_out_error=predicted - targets[k], loo_method="refit")
-            else:
-                loo[k].update(leave_one_out_error=float(linear[i]), loo_method="linearised")
     return result, model, targets, loo
 
 
@@ -172,8 +167,8 @@ def write_calibration(result: FitResult, records: dict, exact: bool, path: Path)
         + (
             "refit on the other eight"
             if exact
-            else f"linearised (e_i / (1 - h_ii)), refit on the other eight where the "
-            f"leverage h_ii > {LEVERAGE_FOR_REFIT}"
+            else "linearised (e_i / (1 - h_ii)); unreliable (overstated) where the "
+            f"leverage h_ii > {LEVERAGE_UNRELIABLE}"
         ),
         records,
     )

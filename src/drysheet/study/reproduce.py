@@ -161,8 +161,8 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
         "the anode interphase (SE reduction, plus PTFE reduction to LiF + C at sheet "
         "separators). The four fatigue constants were fitted to the nine retentions; the "
         "leave-one-out column says how well each retention is predicted by a fit that did "
-        "not see it (linearised where the cell's leverage is low; refitted where the cell "
-        "alone pins a parameter, which makes that error a lower bound).</p>"
+        "not see it (linearised, e_i / (1 - h_ii); where the leverage h_ii exceeds 0.5 the "
+        "cell alone pins a parameter and the linearised error is overstated).</p>"
         + _calibration_html(RETENTION_CALIBRATION_FILE, loo=True)
         + "<p>Mechanism breakdown of the fade over the long C/5 block (fade_isolation: "
         "capacity lost with isolated CAM; fade_kinetic: the rest, from the growth of the "
