@@ -126,9 +126,18 @@ def run_fit(exact_loo: bool = False) -> tuple[FitResult, dict, dict, dict[str, d
     keys = sorted(targets)
     fixed = calibrated_constants()
     with StudyPool(study_protocol()) as pool:
+        evaluated: dict[tuple[float, ...], dict[str, float]] = {}
+
+        def model_at(values: dict[str, float]) -> dict[str, float]:
+            """All nine retentions at ``values``; each point is simulated once (the fit's
+            optimum and a held-out cell's prediction were already run by the fit)."""
+            key = tuple(values.values())
+            if key not in evaluated:
+                evaluated[key] = retention_model(pool, {**fixed, **values})
+            return evaluated[key]
 
         def residuals_of(values: dict[str, float], drop: str | None = None) -> np.ndarray:
-            model = retention_model(pool, {**fixed, **values})
+            model = model_at(values)
             r = np.array([(model[k] - targets[k]) / TOLERANCE_PCT for k in keys if k != drop])
             r = np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
             shown = ", ".join(f"{v:.4g}" for v in values.values())
@@ -138,15 +147,20 @@ def run_fit(exact_loo: bool = False) -> tuple[FitResult, dict, dict, dict[str, d
         start = {p.name: fixed[p.name] for p in PARAMETERS}
         settings = {"range_step": 0.02, "max_nfev": MAX_EVALUATIONS, "xtol": 1e-3}
         result = fit(residuals_of, PARAMETERS, n_starts=0, initial=start, **settings)
-        model = retention_model(pool, {**fixed, **result.values})
+        model = model_at(result.values)
         h = leverages(result)
         linear = TOLERANCE_PCT * leave_one_out_errors(result)
-        loo = {}
-        for i, k in enumerate(keys):
-            method = "linearised" if h[i] <= LEVERAGE_UNRELIABLE else "linearised, h > 0.5"
-            loo[k] = {"leverage": float(h[i]), "leave_one_out_error": float(linear[i])}
-            loo[k]["loo_method"] = method
-            if exact_loo:
+        flagged = f"linearised, h > {LEVERAGE_UNRELIABLE}"
+        loo = {
+            k: {
+                "leverage": float(h[i]),
+                "leave_one_out_error": float(linear[i]),
+                "loo_method": "linearised" if h[i] <= LEVERAGE_UNRELIABLE else flagged,
+            }
+            for i, k in enumerate(keys)
+        }
+        if exact_loo:
+            for k in keys:
                 held = fit(
                     lambda v, k=k: residuals_of(v, drop=k),
                     PARAMETERS,
@@ -154,8 +168,9 @@ def run_fit(exact_loo: bool = False) -> tuple[FitResult, dict, dict, dict[str, d
                     initial=result.values,
                     **settings,
                 )
-                predicted = retention_model(pool, {**fixed, **held.values})[k]
-                loo[k].update(leave_one_out_error=predicted - targets[k], loo_method="refit")
+                loo[k].update(
+                    leave_one_out_error=model_at(held.values)[k] - targets[k], loo_method="refit"
+                )
     return result, model, targets, loo
 
 

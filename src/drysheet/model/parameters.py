@@ -176,8 +176,7 @@ def cell_inputs(
         "Discharged electronic conductivity [S.m-1]": electronic_conductivity_S_per_m(cath, T),
         "Pressing fracture damage": cal["Pressing fracture at the assembly pressure"]
         * cath.max_pressure_MPa
-        / ASSEMBLY_PRESSURE_MPa
-        * (1.0 - cath.compliance),
+        / ASSEMBLY_PRESSURE_MPa,
         **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 

@@ -213,7 +213,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
                 * strain_rate
                 / ncm85.VOLUME_CHANGE
             )
-            self.initial_conditions[damage] = _p("Pressing fracture damage")
+            # D_0 = beta_p (1 - c) p_max / 437 MPa: the input carries beta_p p_max / 437 MPa
+            self.initial_conditions[damage] = brittleness * _p("Pressing fracture damage")
             connected = pybamm.exp(-damage)
         a = 3 * eps_cam * connected / R * theta * psi
 
