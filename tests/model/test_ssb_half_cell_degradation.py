@@ -1,10 +1,12 @@
 """Degradation states of the cell model: fatigue isolation and the anode interphase."""
 
+import importlib
+
 import numpy as np
 import pytest
 
 from drysheet.cell import study_cell
-from drysheet.model.parameters import calibrated_constants
+from drysheet.model.parameters import calibrated_constants, cell_inputs
 from drysheet.protocols import study_protocol
 from drysheet.simulate import Simulator
 
@@ -101,3 +103,28 @@ def test_fatigue_per_half_cycle_follows_the_paris_law_in_the_strain_swing():
     expected_ratio = (e[1] ** 4 - e[0] ** 4) / (e[1] - e[0])
     assert 0 < lost[4.0] < lost[1.0]
     assert lost[4.0] / lost[1.0] == pytest.approx(expected_ratio, rel=0.1)
+
+
+def test_pressing_flaws_seed_fatigue_as_the_paris_law_says(monkeypatch):
+    """Flaw size a_0 ~ p_max, Delta K ~ e sqrt(a_0): the fatigue rate scales as r^(m/2)."""
+    simulate_module = importlib.import_module("drysheet.simulate")  # not the CLI function
+
+    sim = Simulator(study_protocol().truncated(1), mesh=(8, 5))
+    cell = study_cell("coated", "sheet-powder")
+    calibrated = {
+        **calibrated_constants(),
+        **STRONG_FATIGUE,
+        "Pressing fracture at the assembly pressure": 0.0,
+        "Fatigue strain exponent": 4.0,
+    }
+    lost = {}
+    for ratio in (1.0, 0.25):
+
+        def inputs(cell, calibrated=None, ratio=ratio):
+            return {**cell_inputs(cell, calibrated), "Pressing pressure ratio": ratio}
+
+        monkeypatch.setattr(simulate_module, "cell_inputs", inputs)
+        result = sim.run(cell, calibrated=calibrated)
+        lost[ratio] = -np.log(result.extras["cycle_states"]["connected_cam"].iloc[-1])
+    assert lost[1.0] > 0
+    assert lost[0.25] / lost[1.0] == pytest.approx(0.25**2, rel=0.05)

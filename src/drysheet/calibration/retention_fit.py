@@ -38,6 +38,7 @@ from drysheet.calibration.least_squares import (
     format_records,
     residual_records,
 )
+from drysheet.model.anode_interphase import LEAK_CONDUCTANCE
 from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
 from drysheet.protocols import study_protocol
 from drysheet.result import Result, capacity_retention_pct
@@ -77,9 +78,17 @@ PARAMETERS = [
     FitParameter(
         "Fatigue strain exponent",
         1.0,
-        10.0,
+        40.0,
         unit="-",
         meaning="Paris exponent m: isolation per cycle ~ (NCM strain swing)^m",
+    ),
+    FitParameter(
+        LEAK_CONDUCTANCE,
+        0.1,
+        100.0,
+        log=True,
+        unit="S/mol",
+        meaning="electron leak through the carbon of reduced separator PTFE at the anode",
     ),
 ]
 TOLERANCE_PCT = 3.0

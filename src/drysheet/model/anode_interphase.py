@@ -45,7 +45,9 @@ sheet separators later).
    g_C = gamma_C n_C enters G_e above, so SE reduction grows by an added
    near-linear term (V_m dE gamma_C n_C / F) once the carbon has formed, i.e.
    growth accelerates from sqrt(t) toward linear in t, scaled by the carbon
-   produced.
+   produced. gamma_C is the one constant here that is calibrated: with the
+   nine capacity retentions (`drysheet.calibration.retention_fit`), where it
+   sets the fade of the cells with a PTFE sheet separator.
 
 Interface film resistance: R_film = R_SEI + R_LiF. Transport and the PTFE rate
 follow Arrhenius laws in T (activation energies: estimates).
@@ -67,6 +69,9 @@ M_CF2_g_mol = 50.01  # C 12.011 + 2 F 18.998 (IUPAC atomic weights)
 # 1.66 g/cm3; Li3P 51.80 g/mol, 1.43 g/cm3; LiCl 42.39 g/mol, 2.07 g/cm3 (CRC Handbook)
 SE_INTERPHASE_MOLAR_VOLUME_m3_mol = (5 * 45.95 / 1.66 + 51.80 / 1.43 + 42.39 / 2.07) / 8 * 1e-6
 LIF_MOLAR_VOLUME_m3_mol = 25.94 / 2.64 * 1e-6  # LiF 25.94 g/mol, 2.64 g/cm3 (CRC Handbook)
+
+# the one interphase constant calibrated (with the retentions, `drysheet.calibration.retention_fit`)
+LEAK_CONDUCTANCE = "Carbon electron-leak conductance per carbon [S.mol-1]"
 
 # name -> (value, source); names carry units as in drysheet's other PyBaMM models
 CONSTANTS: dict[str, tuple[float, str]] = {
@@ -105,10 +110,11 @@ CONSTANTS: dict[str, tuple[float, str]] = {
         1e-5,
         "estimate: nanocrystalline LiF-rich film (bulk LiF is lower, <1e-9 S/cm)",
     ),
-    "Carbon electron-leak conductance per carbon [S.mol-1]": (
+    LEAK_CONDUCTANCE: (
         3.6,
-        "estimate: the carbon of a 0.5 wt% PTFE sheet's interfacial pool "
-        "(0.27 mmol/m2) leaks ~1 mS/m2, i.e. ~1.5 nm/h of SE reduction at Li, 25 C",
+        "estimate, the retention fit's default start (its fitted value overrides it): "
+        "the carbon of a 0.5 wt% PTFE sheet's interfacial pool (0.27 mmol/m2) leaks "
+        "~1 mS/m2, i.e. ~1.5 nm/h of SE reduction at Li, 25 C",
     ),
 }
 

@@ -36,7 +36,7 @@ collector); particle coordinate rho = r / R in [0, 1].
   grows with the lattice strain throughput (fatigue crack growth per strain
   cycle; cf. the cycle-by-cycle crack
   growth of Ni-rich NCM in SSBs, Ruess et al., JES 167 (2020) 020533):
-      dD/dt = k_fat (1 - eta_c c) w_e m e^(m-1) |d eps_v/dt| / VOLUME_CHANGE,
+      dD/dt = k_fat r^(m/2) (1 - eta_c c) w_e m e^(m-1) |d eps_v/dt| / VOLUME_CHANGE,
       e = |eps_v| / VOLUME_CHANGE,   d eps_v/dt = eps_v'(x) dx/dt,
       dx/dt = 3 theta psi j / (R F c_max),
   and the connected CAM fraction is phi_conn = exp(-D). Over a half cycle that
@@ -51,12 +51,20 @@ collector); particle coordinate rho = r / R in [0, 1].
   eta_c in [0, 1] is how much of the fatigue the layer's polymer network absorbs
   (calibrated: it tests the study's claim that the fibril network protects).
   Isolated particles leave both the active area and the electronic network; a
-  full-depth cycle in a pellet (c = 0) with a sparse network adds D = 2 k_fat
-  whatever m. Cold pressing fractures NCM secondary particles before any cycling (SYSTEM.md
-  §3: pellets are "prone to particle fracture"), so D starts at
-  D_0 = beta_p (1 - c) p_max / 437 MPa, p_max the highest pressure the cathode
-  has seen (linear in pressure: an estimate; beta_p calibrated with the first
-  cycle); a fibril network cushions the particles as it does under cycling.
+  full-depth cycle in a pellet (c = 0) pressed at 437 MPa with a sparse network
+  adds D = 2 k_fat whatever m. Cold pressing fractures NCM secondary particles
+  before any cycling (SYSTEM.md §3: pellets are "prone to particle fracture"):
+  D starts at D_0 = beta_p (1 - c) r, r = p_max / 437 MPa, p_max the highest
+  pressure the cathode has seen (linear in pressure: an estimate; beta_p
+  calibrated with the first cycle); a fibril network holds the fragments
+  together, as it does under cycling. The microcracks pressing leaves are the
+  flaws fatigue grows from: in Paris's law the load amplitude is the stress
+  intensity range Delta K = Y Delta sigma sqrt(pi a_0), so with flaw size
+  a_0 ~ p_max (the same linear estimate) the rate above carries the factor
+  (a_0 / a_0(437 MPa))^(m/2) = r^(m/2), without a new parameter. A sheet stacked
+  at the 81 MPa stack pressure therefore fatigues (81/437)^(m/2) times as fast
+  as one pressed at 437 MPa (flaws from synthesis are neglected: an unpressed
+  layer does not fatigue).
 * Anode interphase (degradation): the In/InLi | separator interface carries the
   SE-reduction interphase and, with a PTFE sheet separator, the PTFE-reduction
   products (LiF + carbon) of `drysheet.model.anode_interphase`, at the In/InLi
@@ -204,8 +212,11 @@ class SolidStateHalfCell(pybamm.BaseModel):
             )
             m_paris = _p("Fatigue strain exponent")
             strain_fraction = strain / ncm85.VOLUME_CHANGE
+            pressure_ratio = _p("Pressing pressure ratio")  # p_max / 437 MPa
+            flaw_factor = pressure_ratio ** (m_paris / 2)  # (a_0 / a_0,437)^(m/2), a_0 ~ p_max
             self.rhs[damage] = (
                 _p("Fatigue isolation coefficient")
+                * flaw_factor
                 * fatigue_brittleness
                 * redundancy
                 * m_paris
@@ -213,8 +224,9 @@ class SolidStateHalfCell(pybamm.BaseModel):
                 * strain_rate
                 / ncm85.VOLUME_CHANGE
             )
-            # D_0 = beta_p (1 - c) p_max / 437 MPa: the input carries beta_p p_max / 437 MPa
-            self.initial_conditions[damage] = brittleness * _p("Pressing fracture damage")
+            self.initial_conditions[damage] = (
+                brittleness * _p("Pressing fracture at the assembly pressure") * pressure_ratio
+            )
             connected = pybamm.exp(-damage)
         a = 3 * eps_cam * connected / R * theta * psi
 

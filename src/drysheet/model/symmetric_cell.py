@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from drysheet.errors import DrysheetInputError
 from drysheet.materials import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K
 from drysheet.model import anode_interphase
+from drysheet.model.parameters import calibrated_constants
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study.conductivity_experiments import SEPARATOR_THICKNESS_um, separator_layer
 from drysheet.transport import ionic_conductivity_S_per_m
@@ -97,8 +98,10 @@ class SymmetricCell(pybamm.BaseModel):
 
 def parameter_values() -> pybamm.ParameterValues:
     """Constants (interphase, Li|SE kinetics) with the per-cell `INPUTS` as ``[input]``."""
+    leak = anode_interphase.LEAK_CONDUCTANCE
     values: dict[str, float | str] = {
         **anode_interphase.parameter_values(),
+        leak: calibrated_constants()[leak],  # calibrated with the full cell's retentions
         "Li|SE exchange current density at 25 C [A.m-2]": LI_SE_J0_25C_A_m2,
         "Li|SE charge-transfer activation energy [J.mol-1]": LI_SE_J0_ACTIVATION_J_mol,
     }
