@@ -3,22 +3,24 @@
 Run ``python -m drysheet.calibration.retention_fit`` (or ``drysheet calibrate
 retention``) to re-fit and rewrite ``drysheet/data/retention_calibration.yaml``.
 
-Fitted (4 parameters, 9 retentions): the fatigue isolation coefficient k_fat,
+Fitted (5 parameters, 9 retentions): the fatigue isolation coefficient k_fat,
 the isolation conductivity sigma_iso, the compliance effectiveness eta_c and
 the Paris exponent m of the chemomechanical fatigue submodel
-(`drysheet.model.ssb_half_cell`). Everything else is held: the
-first-cycle constants (``cell_fit``, run first: fatigue costs < 0.5 % of the
-first cycle) and the anode-interphase constants (literature and estimates in
-`drysheet.model.anode_interphase`, not fitted: the study's sheet-sheet minus
-sheet-powder retentions average +0.5 points, so they do not constrain the PTFE
-path). Residuals are scaled by the 3-point acceptance tolerance.
+(`drysheet.model.ssb_half_cell`), and the electron leak gamma_C through the
+carbon of reduced separator PTFE (`drysheet.model.anode_interphase`). The
+stacked sheet-sheet cells, pressed at the stack pressure only, carry almost no
+pressing flaws for fatigue to grow from, so their fade is the PTFE anode path
+and gamma_C is what they pin. Everything else is held: the first-cycle
+constants (``cell_fit``, run first: fatigue costs < 1 % of the first cycle) and
+the other anode-interphase constants (literature and estimates). Residuals are
+scaled by the 3-point acceptance tolerance.
 
 Cross-validation: leave-one-out errors from the linearised model at the
 optimum, e_(i) = e_i / (1 - h_ii) with h_ii the leverages of J (J^T J)^-1 J^T
 (exact for a linear model; the PRESS statistic). Where a cell's leverage
 exceeds 0.5 it alone pins a parameter and the linearised error diverges, so
 those rows are flagged. ``--exact-loo`` refits on each set of eight instead
-(nine more fits; about an hour on two cores).
+(nine more fits; about an hour and a half on two cores).
 """
 
 from __future__ import annotations
