@@ -10,7 +10,7 @@ from drysheet.calibration.least_squares import (
     format_records,
     residual_records,
 )
-from drysheet.calibration.retention_fit import leave_one_out_errors, leverages
+from drysheet.calibration.retention_fit import cells_to_refit, leave_one_out_errors, leverages
 
 
 def test_linearised_loo_equals_refitting_without_each_point_for_a_linear_model():
@@ -63,3 +63,12 @@ def test_residual_table_keeps_method_labels():
         "loo_method": "refit",
     }
     assert "refit" in format_records(records)
+
+
+def test_exact_loo_refits_the_flagged_cells_or_all():
+    keys, h = ["a", "b", "c"], np.array([0.2, 0.9, 0.51])
+    assert cells_to_refit(keys, h, "none") == []
+    assert cells_to_refit(keys, h, "flagged") == ["b", "c"]
+    assert cells_to_refit(keys, h, "all") == keys
+    with pytest.raises(ValueError, match="flagged"):
+        cells_to_refit(keys, h, "some")
