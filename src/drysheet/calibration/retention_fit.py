@@ -103,6 +103,7 @@ MAX_EVALUATIONS = 10
 # above this leverage a cell alone pins a parameter: e_i / (1 - h_ii) diverges as
 # h_ii -> 1 and overstates the LOO error; only --exact-loo refits say more
 LEVERAGE_UNRELIABLE = 0.5
+EXACT_LOO_CHOICES = ("none", "flagged", "all")  # which LOO rows are refitted
 
 
 def target_values() -> dict[str, float]:
@@ -130,9 +131,6 @@ def leverages(result: FitResult) -> np.ndarray:
 def leave_one_out_errors(result: FitResult) -> np.ndarray:
     """Linearised LOO residuals e_i / (1 - h_ii), in units of the scaled residuals."""
     return result.residuals / np.clip(1.0 - leverages(result), 1e-6, None)
-
-
-EXACT_LOO_CHOICES = ("none", "flagged", "all")
 
 
 def cells_to_refit(keys: list[str], leverage: np.ndarray, exact_loo: str) -> list[str]:
