@@ -23,6 +23,11 @@ def sim():
     return Simulator(study_protocol(rate_cycles=1).truncated(3), mesh=(8, 5))
 
 
+@pytest.fixture(scope="module")
+def one_cycle():
+    return Simulator(study_protocol().truncated(1), mesh=(8, 5))
+
+
 def _end_state(sim, formulation, architecture, **overrides):
     result = sim.run(
         study_cell(formulation, architecture), calibrated={**calibrated_constants(), **overrides}
@@ -79,15 +84,14 @@ def test_cold_pressing_fractures_brittle_cam_in_proportion_to_pressure(sim):
     )
 
 
-def test_fatigue_per_half_cycle_follows_the_paris_law_in_the_strain_swing():
+def test_fatigue_per_half_cycle_follows_the_paris_law_in_the_strain_swing(one_cycle):
     """Per half cycle D grows by k (e_max^m - e_min^m), e = |eps_v| / VOLUME_CHANGE."""
     from drysheet.model import ncm85
 
-    sim = Simulator(study_protocol().truncated(1), mesh=(8, 5))
     cell = study_cell("coated", "powder-powder")
     lost = {}
     for m in (1.0, 4.0):
-        result = sim.run(
+        result = one_cycle.run(
             cell,
             calibrated={
                 **calibrated_constants(),
@@ -105,11 +109,10 @@ def test_fatigue_per_half_cycle_follows_the_paris_law_in_the_strain_swing():
     assert lost[4.0] / lost[1.0] == pytest.approx(expected_ratio, rel=0.1)
 
 
-def test_pressing_flaws_seed_fatigue_as_the_paris_law_says(monkeypatch):
+def test_pressing_flaws_seed_fatigue_as_the_paris_law_says(one_cycle, monkeypatch):
     """Flaw size a_0 ~ p_max, Delta K ~ e sqrt(a_0): the fatigue rate scales as r^(m/2)."""
     simulate_module = importlib.import_module("drysheet.simulate")  # not the CLI function
 
-    sim = Simulator(study_protocol().truncated(1), mesh=(8, 5))
     cell = study_cell("coated", "sheet-powder")
     calibrated = {
         **calibrated_constants(),
@@ -124,7 +127,7 @@ def test_pressing_flaws_seed_fatigue_as_the_paris_law_says(monkeypatch):
             return {**cell_inputs(cell, calibrated), "Pressing pressure ratio": ratio}
 
         monkeypatch.setattr(simulate_module, "cell_inputs", inputs)
-        result = sim.run(cell, calibrated=calibrated)
+        result = one_cycle.run(cell, calibrated=calibrated)
         lost[ratio] = -np.log(result.extras["cycle_states"]["connected_cam"].iloc[-1])
     assert lost[1.0] > 0
     assert lost[0.25] / lost[1.0] == pytest.approx(0.25**2, rel=0.05)

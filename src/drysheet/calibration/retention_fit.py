@@ -133,11 +133,15 @@ def leave_one_out_errors(result: FitResult) -> np.ndarray:
     return result.residuals / np.clip(1.0 - leverages(result), 1e-6, None)
 
 
+def _check_exact_loo(exact_loo: str) -> None:
+    if exact_loo not in EXACT_LOO_CHOICES:
+        raise ValueError(f"exact_loo must be one of {EXACT_LOO_CHOICES}, not {exact_loo!r}")
+
+
 def cells_to_refit(keys: list[str], leverage: np.ndarray, exact_loo: str) -> list[str]:
     """The cells whose LOO error is refitted: none, those with h > `LEVERAGE_UNRELIABLE`
     (``"flagged"``) or all."""
-    if exact_loo not in EXACT_LOO_CHOICES:
-        raise ValueError(f"exact_loo must be one of {EXACT_LOO_CHOICES}, not {exact_loo!r}")
+    _check_exact_loo(exact_loo)
     if exact_loo == "all":
         return list(keys)
     flagged = exact_loo == "flagged"
@@ -148,7 +152,7 @@ def run_fit(exact_loo: str = "none") -> tuple[FitResult, dict, dict, dict[str, d
     """Fit; LOO errors linearised (flagged where h_ii > `LEVERAGE_UNRELIABLE`), refitted
     for the flagged cells (``exact_loo="flagged"``) or for all (``"all"``). Returns the
     fit, model, targets and per-cell LOO records."""
-    cells_to_refit([], np.array([]), exact_loo)  # check the choice before any simulation
+    _check_exact_loo(exact_loo)  # before any simulation
     targets = target_values()
     keys = sorted(targets)
     fixed = calibrated_constants()
