@@ -36,3 +36,18 @@ def test_single_start_and_range_step_at_log_value_one():
     assert result.values["k"] == pytest.approx(2.0, rel=1e-3)
     with pytest.raises(ValueError, match="no start"):
         fit(lambda v: X, [param], n_starts=0)
+
+
+def test_interval_fit_keeps_every_residual_inside_its_tolerance():
+    """A constant fitted to 0, 0, 0, 1.8 (tolerance units): least squares leaves the
+    outlier at 1.35 tolerances, the interval fit brings every residual inside one."""
+    data = np.array([0.0, 0.0, 0.0, 1.8])
+    param = [FitParameter("c", -5.0, 5.0)]
+    plain = fit(lambda v: v["c"] - data, param, n_starts=0, initial={"c": 0.0})
+    interval = fit(lambda v: v["c"] - data, param, n_starts=0, initial={"c": 0.0},
+                   interval_onset=0.9)  # fmt: skip
+    assert plain.values["c"] == pytest.approx(0.45, abs=1e-6)
+    assert np.max(np.abs(plain.residuals)) > 1.3
+    assert interval.residuals.shape == data.shape and interval.jacobian.shape == (4, 1)
+    assert np.max(np.abs(interval.residuals)) < 1.0
+    assert 0.8 < interval.values["c"] < 1.0 and np.isfinite(interval.std["c"])

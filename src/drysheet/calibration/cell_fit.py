@@ -13,7 +13,11 @@ SE), and NCM85's stoichiometry scale and
 diffusivity drop, to the first-cycle discharge capacity and Coulomb efficiency
 of the nine study cells (18 numbers, 12 parameters). Residuals are scaled by
 the acceptance tolerances (5 mAh/g, 1.5 percentage points) so both kinds weigh
-alike. Rate capability and the
+alike, and the targets are fitted as intervals (`least_squares` module
+docstring): past 0.9 tolerance a residual is penalised steeply, because the
+study's values are means of a few cells, "+- a few percent", not points.
+Plain least squares left one of the 18 at 1.12 tolerances (coated+C65
+sheet-powder discharge, +5.6 mAh/g) with the others below 0.98. Rate capability and the
 second-cycle CE are *not* fitted: they are predictions.
 
 The nine cells are spread over the machine's cores (`StudyPool`).
@@ -137,6 +141,7 @@ PARAMETERS = [
     ),
 ]
 TOLERANCE = {"first_discharge": 5.0, "first_ce": 1.5}
+INTERVAL_ONSET = 0.9  # residuals past 0.9 tolerance are penalised (module docstring)
 FAILED_CELL_RESIDUAL = 50.0  # a cell the solver cannot run counts as a large miss
 
 
@@ -177,6 +182,7 @@ def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
             n_starts=n_starts,
             seed=seed,
             diff_step=1e-2,
+            interval_onset=INTERVAL_ONSET,
             initial={p.name: fixed[p.name] for p in PARAMETERS},
         )
         model = first_cycle_model(pool, {**fixed, **result.values})
@@ -187,7 +193,8 @@ def write_calibration(result: FitResult, records: dict, path: Path) -> None:
     doc = calibration_document(
         result,
         "python -m drysheet.calibration.cell_fit",
-        "(model - target) / tolerance (5 mAh/g, 1.5 % points)",
+        "(model - target) / tolerance (5 mAh/g, 1.5 % points); cost includes the interval "
+        f"penalty past {INTERVAL_ONSET} tolerance",
         records,
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -5,6 +5,16 @@ parameters may be fitted in log space, several starts are drawn from a Latin
 hypercube (`scipy.stats.qmc`), the best is kept, and the covariance
 s^2 (J^T J)^-1 (s^2 = residual variance, or 1 for zero degrees of freedom)
 gives 1-sigma uncertainties, mapped back from log space by the delta method.
+
+Targets known only to within a tolerance (targets.yaml: "read them as +- a
+few percent") can be fitted as intervals: with ``interval_onset`` set, every
+residual r (in tolerance units) gets a companion
+
+    p(r) = w d softplus((|r| - r_0) / d),   r_0 = interval_onset, w = INTERVAL_WEIGHT,
+
+~0 while |r| < r_0 and rising with slope w beyond it, so the optimiser trades a
+little of the sum of squares for keeping every observation inside its
+tolerance (a smooth step from least squares toward the minimax fit).
 """
 
 from __future__ import annotations
@@ -17,6 +27,15 @@ from importlib.metadata import version
 import numpy as np
 from scipy.optimize import least_squares
 from scipy.stats import qmc
+
+INTERVAL_WEIGHT = 10.0  # slope w of the interval penalty beyond r_0 (module docstring)
+INTERVAL_WIDTH = 0.02  # smoothing width d of the penalty, in tolerance units
+
+
+def interval_penalty(residuals: np.ndarray, onset: float) -> np.ndarray:
+    """The companion residuals p(r) of the interval fit (module docstring)."""
+    excess = (np.abs(residuals) - onset) / INTERVAL_WIDTH
+    return INTERVAL_WEIGHT * INTERVAL_WIDTH * np.logaddexp(0.0, excess)
 
 
 @dataclass(frozen=True)
@@ -79,8 +98,14 @@ def fit(
     xtol: float = 1e-8,
     diff_step: float | None = None,
     range_step: float | None = None,
+    interval_onset: float | None = None,
 ) -> FitResult:
     """Minimise ||residual_fn(values)||^2 over the bounded parameters.
+
+    ``interval_onset`` (r_0, in the residuals' tolerance units) adds the interval
+    penalty of the module docstring; the returned residuals, Jacobian and the
+    residual variance s^2 are those of the observations alone, the covariance uses
+    the curvature of the penalised objective.
 
     ``diff_step`` is the relative finite-difference step of the Jacobian; pass
     ~1e-2 when residuals come from an ODE solve (solver noise). ``range_step``
@@ -99,8 +124,14 @@ def fit(
 
     last: dict[str, np.ndarray] = {}
 
+    def observed(z: np.ndarray) -> np.ndarray:
+        r = np.asarray(residual_fn(unpack(z)), dtype=float)
+        if interval_onset is None:
+            return r
+        return np.concatenate([r, interval_penalty(r, interval_onset)])
+
     def fun(z: np.ndarray) -> np.ndarray:
-        last["z"], last["f"] = z.copy(), np.asarray(residual_fn(unpack(z)), dtype=float)
+        last["z"], last["f"] = z.copy(), observed(z)
         return last["f"]
 
     def forward_difference(z: np.ndarray) -> np.ndarray:
@@ -111,7 +142,7 @@ def fit(
         for k, h in enumerate(np.where(z + step <= hi, step, -step)):
             dz = np.zeros_like(z)
             dz[k] = h
-            jac[:, k] = (np.asarray(residual_fn(unpack(z + dz)), dtype=float) - f0) / h
+            jac[:, k] = (observed(z + dz) - f0) / h
         return jac
 
     jac = "2-point" if range_step is None else forward_difference
@@ -139,9 +170,11 @@ def fit(
     if best is None:
         raise ValueError("fit: no start (n_starts is 0 and no initial values given)")
     values = unpack(best.x)
-    n_res, n_par = best.fun.size, len(params)
+    n_par = len(params)
+    n_res = best.fun.size if interval_onset is None else best.fun.size // 2
+    residuals = best.fun[:n_res]
     dof = n_res - n_par
-    s2 = float(best.fun @ best.fun) / dof if dof > 0 else 1.0
+    s2 = float(residuals @ residuals) / dof if dof > 0 else 1.0
     try:
         cov = s2 * np.linalg.pinv(best.jac.T @ best.jac)
         std_internal = np.sqrt(np.clip(np.diag(cov), 0.0, None))
@@ -155,13 +188,13 @@ def fit(
         parameters=params,
         values=values,
         std={k: float(v) for k, v in std.items()},
-        residuals=best.fun,
+        residuals=residuals,
         cost=float(best.cost),
         n_starts=len(starts),
         success=bool(best.success),
         message=str(best.message),
         covariance=cov,
-        jacobian=best.jac,
+        jacobian=best.jac[:n_res],
     )
 
 
