@@ -32,12 +32,14 @@ def test_calibration_reproduces_powder_powder(runs):
     for g, value in target["evolved_umol_per_g_NCM85"].items():
         assert obs[g] == pytest.approx(value, rel=0.25), g
     assert obs["SO2_detected"] is target["so2_detected"]
-    assert {"charge", "discharge", "ce", "soc"} <= obs.keys()
+    assert {"charge", "discharge", "ce", "soc", "delithiation"} <= obs.keys()
+    # the study's state of charge is charge / theoretical capacity (226 mAh/g -> 82 %)
+    assert obs["soc"] == pytest.approx(100 * obs["charge"] / 274.97, rel=1e-4)
 
 
 def test_higher_window_releases_more_o2(runs):
     pp, ss = runs["powder-powder"].observables(), runs["sheet-sheet"].observables()
-    assert ss["soc"] > pp["soc"]
+    assert ss["soc"] > pp["soc"] and ss["delithiation"] > pp["delithiation"]
     assert ss["O2"] > 1.2 * pp["O2"]
     assert ss["SO2"] > pp["SO2"]
     assert ss["H2"] == pytest.approx(pp["H2"], rel=0.05)  # the inventory is spent either way
