@@ -50,4 +50,7 @@ def test_interval_fit_keeps_every_residual_inside_its_tolerance():
     assert np.max(np.abs(plain.residuals)) > 1.3
     assert interval.residuals.shape == data.shape and interval.jacobian.shape == (4, 1)
     assert np.max(np.abs(interval.residuals)) < 1.0
-    assert 0.8 < interval.values["c"] < 1.0 and np.isfinite(interval.std["c"])
+    assert 0.8 < interval.values["c"] < 1.0
+    # uncertainty from the observations alone: s^2 (J^T J)^-1 with J = 1, s^2 = sum r^2 / 3
+    r = interval.residuals
+    assert interval.std["c"] == pytest.approx(np.sqrt(r @ r / 3 / 4), rel=1e-3)

@@ -103,9 +103,9 @@ def fit(
     """Minimise ||residual_fn(values)||^2 over the bounded parameters.
 
     ``interval_onset`` (r_0, in the residuals' tolerance units) adds the interval
-    penalty of the module docstring; the returned residuals, Jacobian and the
-    residual variance s^2 are those of the observations alone, the covariance uses
-    the curvature of the penalised objective.
+    penalty of the module docstring; the returned residuals, Jacobian, residual
+    variance s^2 and covariance are those of the observations alone (the penalty is
+    a constraint, not data: it must not make the uncertainties look smaller).
 
     ``diff_step`` is the relative finite-difference step of the Jacobian; pass
     ~1e-2 when residuals come from an ODE solve (solver noise). ``range_step``
@@ -172,11 +172,11 @@ def fit(
     values = unpack(best.x)
     n_par = len(params)
     n_res = best.fun.size if interval_onset is None else best.fun.size // 2
-    residuals = best.fun[:n_res]
+    residuals, jac_observed = best.fun[:n_res], best.jac[:n_res]
     dof = n_res - n_par
     s2 = float(residuals @ residuals) / dof if dof > 0 else 1.0
     try:
-        cov = s2 * np.linalg.pinv(best.jac.T @ best.jac)
+        cov = s2 * np.linalg.pinv(jac_observed.T @ jac_observed)
         std_internal = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     except np.linalg.LinAlgError:
         cov, std_internal = None, np.full(n_par, np.nan)
@@ -194,7 +194,7 @@ def fit(
         success=bool(best.success),
         message=str(best.message),
         covariance=cov,
-        jacobian=best.jac[:n_res],
+        jacobian=jac_observed,
     )
 
 
