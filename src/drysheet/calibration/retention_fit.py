@@ -172,7 +172,8 @@ def run_fit(exact_loo: str = "none") -> tuple[FitResult, dict, dict, dict[str, d
             r = np.array([(model[k] - targets[k]) / TOLERANCE_PCT for k in keys if k != drop])
             r = np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
             shown = ", ".join(f"{v:.4g}" for v in values.values())
-            print(f"  [{shown}] -> cost {0.5 * float(r @ r):.4g}", flush=True)
+            cells = "all nine" if drop is None else f"LOO without {drop.split('/', 1)[1]}"
+            print(f"  {cells}: [{shown}] -> cost {0.5 * float(r @ r):.4g}", flush=True)
             return r
 
         start = {p.name: fixed[p.name] for p in PARAMETERS}
