@@ -82,6 +82,7 @@ CELL_INPUTS = (
     "Anode initial interfacial PTFE [mol.m-2]",
     "Discharged electronic conductivity [S.m-1]",
     "Pressing pressure ratio",
+    "Bare CAM|SE oxidation rate constant [A.m-2]",
 )
 # Calibrated constants enter as inputs too, so fits re-solve without rebuilding.
 CALIBRATED_INPUTS = (
@@ -180,6 +181,10 @@ def cell_inputs(
         "Anode initial interfacial PTFE [mol.m-2]": anode_interphase.interfacial_ptfe_mol_m2(sep),
         "Discharged electronic conductivity [S.m-1]": electronic_conductivity_S_per_m(cath, T),
         "Pressing pressure ratio": cath.max_pressure_MPa / ASSEMBLY_PRESSURE_MPa,
+        # cracked CAM oxidises at the uncoated rate (see the model's SE-oxidation section)
+        "Bare CAM|SE oxidation rate constant [A.m-2]": cal[
+            "CAM|SE oxidation rate constant [A.m-2]"
+        ],
         **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 

@@ -84,6 +84,14 @@ collector); particle coordinate rho = r / R in [0, 1].
   largely self-limiting after the first charge. It consumes charge without delithiating NCM, which
   lowers the first-cycle Coulomb efficiency, and through q it grows the CEI
   film resistance R_f = R_coat + r_CEI q.
+  Cracks open uncoated CAM: the LiNbO3 shell covers the outer surface of the
+  secondary particles only, and the fracture that isolates the share
+  1 - phi_conn of the CAM (pressing fracture and fatigue, above) opens fresh,
+  uncoated surface on the CAM that stays connected too (fresh crack surfaces
+  reacting with the electrolyte: Liao et al., Sustainable Energy Fuels 7 (2023),
+  doi:10.1039/D3SE00844D). The model takes the same share, without a new
+  parameter: k_ox,CAM = k_coat + (k_bare - k_coat) (1 - phi_conn), which changes
+  nothing for uncoated CAM.
 * In/InLi anode: eta_anode = (2RT/F) asinh(i / (2 j0_anode)).
 * Voltage: V = phi_s(X = 1).
 """
@@ -244,7 +252,10 @@ class SolidStateHalfCell(pybamm.BaseModel):
                 -_p("SE oxidation activation energy [J.mol-1]") / R_GAS * (1 / T - 1 / 298.15)
             )
             tafel = arrh_ox * pybamm.exp(alpha_ox * F_RT * (phi_s - phi_e - U_ox))
-            j_ox_cam = k_ox_cam * tafel * pybamm.exp(-q_cam / q_pass)
+            # cracks open uncoated CAM surface: the share 1 - phi_conn oxidises at the bare rate
+            k_bare = _p("Bare CAM|SE oxidation rate constant [A.m-2]")
+            k_ox_eff = k_ox_cam + (k_bare - k_ox_cam) * (1 - connected)
+            j_ox_cam = k_ox_eff * tafel * pybamm.exp(-q_cam / q_pass)
             j_ox_c = k_ox_c * tafel * pybamm.exp(-q_c / q_pass)
             self.rhs[q_cam] = j_ox_cam
             self.rhs[q_c] = j_ox_c * (a_c > 0)  # no carbon, no C|SE interface to oxidise
