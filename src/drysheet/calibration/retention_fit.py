@@ -246,11 +246,12 @@ def _records(model: dict, targets: dict, loo: dict[str, dict]) -> dict:
 
 
 def main(exact_loo: str = "none") -> None:
+    path = RETENTION_CALIBRATION_FILE
+
     def save(result: FitResult, model: dict, targets: dict, loo: dict[str, dict]) -> None:
         write_calibration(result, _records(model, targets, loo), exact_loo, path)
         print(f"written {path}", flush=True)
 
-    path = RETENTION_CALIBRATION_FILE
     result, model, targets, loo = run_fit(exact_loo=exact_loo, checkpoint=save)
     records = _records(model, targets, loo)
     print(describe(result))

@@ -82,7 +82,7 @@ CELL_INPUTS = (
     "Anode initial interfacial PTFE [mol.m-2]",
     "Discharged electronic conductivity [S.m-1]",
     "Pressing pressure ratio",
-    "Bare CAM|SE oxidation rate constant [A.m-2]",
+    "CAM coating suppression",
 )
 # Calibrated constants enter as inputs too, so fits re-solve without rebuilding.
 CALIBRATED_INPUTS = (
@@ -152,9 +152,6 @@ def cell_inputs(
     # carbon|SE area: BET area of C65 times the SE share of the solid next to it
     se_share = cath.phase_volume_fraction("se") / (1 - cath.porosity)
     a_carbon = C65_BET_m2_g * MATERIALS["C65"].density_g_cm3 * 1e6 * phi_c * se_share
-    k_ox_cam = cal["CAM|SE oxidation rate constant [A.m-2]"] * (
-        cal["Coating suppression factor"] if cath.coated else 1.0
-    )
     return {
         "Cathode thickness [m]": cath.thickness_um * 1e-6,
         "Electrode area [m2]": cell.area_cm2 * 1e-4,
@@ -171,7 +168,8 @@ def cell_inputs(
         / ionic_conductivity_S_per_m(sep, T),
         "Coating film resistance [Ohm.m2]": LINBO3_FILM_RESISTANCE_Ohm_m2 if cath.coated else 0.0,
         "Carbon|SE area per volume [m-1]": a_carbon,
-        "CAM|SE oxidation rate constant [A.m-2]": k_ox_cam,
+        "CAM|SE oxidation rate constant [A.m-2]": cal["CAM|SE oxidation rate constant [A.m-2]"],
+        "CAM coating suppression": cal["Coating suppression factor"] if cath.coated else 1.0,
         "Carbon|SE oxidation rate constant [A.m-2]": cal[
             "Carbon|SE oxidation rate constant [A.m-2]"
         ],
@@ -181,10 +179,6 @@ def cell_inputs(
         "Anode initial interfacial PTFE [mol.m-2]": anode_interphase.interfacial_ptfe_mol_m2(sep),
         "Discharged electronic conductivity [S.m-1]": electronic_conductivity_S_per_m(cath, T),
         "Pressing pressure ratio": cath.max_pressure_MPa / ASSEMBLY_PRESSURE_MPa,
-        # cracked CAM oxidises at the uncoated rate (see the model's SE-oxidation section)
-        "Bare CAM|SE oxidation rate constant [A.m-2]": cal[
-            "CAM|SE oxidation rate constant [A.m-2]"
-        ],
         **{name: cal[name] for name in CALIBRATED_INPUTS},
     }
 

@@ -90,8 +90,8 @@ collector); particle coordinate rho = r / R in [0, 1].
   uncoated surface on the CAM that stays connected too (fresh crack surfaces
   reacting with the electrolyte: Liao et al., Sustainable Energy Fuels 7 (2023),
   doi:10.1039/D3SE00844D). The model takes the same share, without a new
-  parameter: k_ox,CAM = k_coat + (k_bare - k_coat) (1 - phi_conn), which changes
-  nothing for uncoated CAM.
+  parameter: with k_bare the uncoated rate and s the coating's suppression factor
+  (s = 1 uncoated), k_ox,CAM = k_bare (s + (1 - s) (1 - phi_conn)).
 * In/InLi anode: eta_anode = (2RT/F) asinh(i / (2 j0_anode)).
 * Voltage: V = phi_s(X = 1).
 """
@@ -153,7 +153,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
         c_init = _p("Initial concentration in NCM [mol.m-3]")
         j0_half = _p("NCM exchange current density at x=0.5 and 25 C [A.m-2]")
         a_c = _p("Carbon|SE area per volume [m-1]")
-        k_ox_cam = _p("CAM|SE oxidation rate constant [A.m-2]")
+        k_ox_bare = _p("CAM|SE oxidation rate constant [A.m-2]")  # uncoated CAM
+        suppression = _p("CAM coating suppression")  # LiNbO3 shell; 1 for uncoated CAM
         k_ox_c = _p("Carbon|SE oxidation rate constant [A.m-2]")
         U_ox = _p("SE oxidation reference potential [V]")
         alpha_ox = _p("SE oxidation transfer coefficient")
@@ -253,9 +254,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
             )
             tafel = arrh_ox * pybamm.exp(alpha_ox * F_RT * (phi_s - phi_e - U_ox))
             # cracks open uncoated CAM surface: the share 1 - phi_conn oxidises at the bare rate
-            k_bare = _p("Bare CAM|SE oxidation rate constant [A.m-2]")
-            k_ox_eff = k_ox_cam + (k_bare - k_ox_cam) * (1 - connected)
-            j_ox_cam = k_ox_eff * tafel * pybamm.exp(-q_cam / q_pass)
+            k_ox_cam = k_ox_bare * (suppression + (1 - suppression) * (1 - connected))
+            j_ox_cam = k_ox_cam * tafel * pybamm.exp(-q_cam / q_pass)
             j_ox_c = k_ox_c * tafel * pybamm.exp(-q_c / q_pass)
             self.rhs[q_cam] = j_ox_cam
             self.rhs[q_c] = j_ox_c * (a_c > 0)  # no carbon, no C|SE interface to oxidise
