@@ -219,6 +219,27 @@ def run_fit(
     return result, model, targets, loo
 
 
+def fit_summary(residuals: dict[str, dict]) -> dict[str, float]:
+    """In-sample and leave-one-out summary of a ``residuals`` block (% points): RMS error,
+    cells within `TOLERANCE_PCT`, and the LOO RMS over the trustworthy rows (refitted,
+    or linearised with h <= `LEVERAGE_UNRELIABLE`); flagged rows are left out of it."""
+    errors = np.array([row["error"] for row in residuals.values()])
+    trusted = np.array(
+        [
+            row["leave_one_out_error"]
+            for row in residuals.values()
+            if row["loo_method"] == "refit" or row["leverage"] <= LEVERAGE_UNRELIABLE
+        ]
+    )
+    return {
+        "rms_error": float(np.sqrt(np.mean(errors**2))),
+        "within_tolerance": int(np.sum(np.abs(errors) <= TOLERANCE_PCT)),
+        "cells": len(errors),
+        "loo_rms_error": float(np.sqrt(np.mean(trusted**2))) if trusted.size else float("nan"),
+        "loo_cells": int(trusted.size),
+    }
+
+
 def write_calibration(result: FitResult, records: dict, exact_loo: str, path: Path) -> None:
     loo_definition = {
         "none": "linearised (e_i / (1 - h_ii)); unreliable (overstated) where the "

@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
+from drysheet.calibration.retention_fit import LEVERAGE_UNRELIABLE, TOLERANCE_PCT, fit_summary
 from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
 from drysheet.model.gas import GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
@@ -69,7 +70,15 @@ def _calibration_html(path: Path, loo: bool = False) -> str:
     )
     if loo:
         table = pd.DataFrame.from_dict(doc["residuals"], orient="index").round(2)
-        out += "<p>Fit residuals and leave-one-out errors (% points):</p>" + table.to_html()
+        s = fit_summary(doc["residuals"])
+        out += (
+            "<p>Fit residuals and leave-one-out errors (% points). In sample: RMS "
+            f"{s['rms_error']:.2f}, {s['within_tolerance']} of {s['cells']} within "
+            f"{TOLERANCE_PCT:g} points. Leave-one-out RMS {s['loo_rms_error']:.2f} over the "
+            f"{s['loo_cells']} rows that are refitted or have leverage &le; "
+            f"{LEVERAGE_UNRELIABLE} (the other rows' linearised errors are overstated and "
+            "left out).</p>" + table.to_html()
+        )
     return out
 
 
