@@ -24,7 +24,10 @@ the flagged rows only (at an earlier calibration the linearised error was close
 to the refit one up to h ≈ 0.7: coated sheet-powder, h = 0.53, gave +7.65 refitted
 and +7.7 linearised; coated+C65 pellet, h = 0.68, +4.19 and +4.2), and
 ``--exact-loo all`` for all nine (hours on two cores: each refit costs 15-25 min).
-Each finished refit is written to the calibration file at once.
+A refit starts from the full-data optimum with the fit's own budget
+(`MAX_EVALUATIONS`): where it spends it, its error is that of the best of those
+steps, not of a converged refit. Each finished refit is written to the
+calibration file at once.
 """
 
 from __future__ import annotations
