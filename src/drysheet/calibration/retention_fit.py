@@ -23,7 +23,7 @@ those rows are flagged. ``--exact-loo flagged`` refits on the other eight for
 the flagged rows only (at an earlier calibration the linearised error was close
 to the refit one up to h ≈ 0.7: coated sheet-powder, h = 0.53, gave +7.65 refitted
 and +7.7 linearised; coated+C65 pellet, h = 0.68, +4.19 and +4.2), and
-``--exact-loo all`` for all nine (hours on two cores: each refit costs 15-25 min).
+``--exact-loo all`` for all nine (hours on two cores: each refit costs 10-30 min).
 A refit starts from the full-data optimum with the fit's own budget
 (`MAX_EVALUATIONS`): where it spends it, its error is that of the best of those
 steps, not of a converged refit. Each finished refit is written to the
@@ -110,6 +110,10 @@ MAX_EVALUATIONS = 10
 # h_ii -> 1 and overstates the LOO error; only --exact-loo refits say more
 LEVERAGE_UNRELIABLE = 0.5
 EXACT_LOO_CHOICES = ("none", "flagged", "all")  # which LOO rows are refitted
+# how each row's LOO error was obtained (its ``loo_method``)
+LOO_LINEARISED = "linearised"
+LOO_FLAGGED = f"linearised, h > {LEVERAGE_UNRELIABLE}"  # overstated: not to be trusted
+LOO_REFIT = "refit"
 
 
 def target_values() -> dict[str, float]:
@@ -195,12 +199,11 @@ def run_fit(
         model = model_at(result.values)
         h = leverages(result)
         linear = TOLERANCE_PCT * leave_one_out_errors(result)
-        flagged = f"linearised, h > {LEVERAGE_UNRELIABLE}"
         loo = {
             k: {
                 "leverage": float(h[i]),
                 "leave_one_out_error": float(linear[i]),
-                "loo_method": "linearised" if h[i] <= LEVERAGE_UNRELIABLE else flagged,
+                "loo_method": LOO_LINEARISED if h[i] <= LEVERAGE_UNRELIABLE else LOO_FLAGGED,
             }
             for i, k in enumerate(keys)
         }
@@ -215,7 +218,7 @@ def run_fit(
                 **settings,
             )
             loo[k].update(
-                leave_one_out_error=model_at(held.values)[k] - targets[k], loo_method="refit"
+                leave_one_out_error=model_at(held.values)[k] - targets[k], loo_method=LOO_REFIT
             )
             if checkpoint:
                 checkpoint(result, model, targets, loo)
@@ -225,13 +228,13 @@ def run_fit(
 def fit_summary(residuals: dict[str, dict]) -> dict[str, float]:
     """In-sample and leave-one-out summary of a ``residuals`` block (% points): RMS error,
     cells within `TOLERANCE_PCT`, and the LOO RMS over the trustworthy rows (refitted,
-    or linearised with h <= `LEVERAGE_UNRELIABLE`); flagged rows are left out of it."""
+    or linearised with h <= `LEVERAGE_UNRELIABLE`); `LOO_FLAGGED` rows are left out."""
     errors = np.array([row["error"] for row in residuals.values()])
     trusted = np.array(
         [
             row["leave_one_out_error"]
             for row in residuals.values()
-            if row["loo_method"] == "refit" or row["leverage"] <= LEVERAGE_UNRELIABLE
+            if row["loo_method"] in (LOO_REFIT, LOO_LINEARISED)
         ]
     )
     return {
