@@ -43,13 +43,22 @@ def time_drysheet_one(protocol, degradation: bool = True) -> tuple[float, int]:
 def time_stock_dfn(protocol) -> tuple[float, int]:
     cal = calibrated_constants()
     t0 = time.perf_counter()
-    model, values, var_pts = stock_setup(SharedCase(), cal["NCM85 stoichiometry scale"],
-                                         cal["NCM85 diffusivity drop [decades]"], DEFAULT_MESH)
+    model, values, var_pts = stock_setup(
+        SharedCase(),
+        cal["NCM85 stoichiometry scale"],
+        cal["NCM85 diffusivity drop [decades]"],
+        DEFAULT_MESH,
+    )
     values["Initial concentration in positive electrode [mol.m-3]"] = (
-        0.99 * values["Maximum concentration in positive electrode [mol.m-3]"])
-    sim = pybamm.Simulation(model, parameter_values=values, var_pts=var_pts,
-                            experiment=protocol.experiment(unit="C"),
-                            solver=pybamm.IDAKLUSolver(rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL))
+        0.99 * values["Maximum concentration in positive electrode [mol.m-3]"]
+    )
+    sim = pybamm.Simulation(
+        model,
+        parameter_values=values,
+        var_pts=var_pts,
+        experiment=protocol.experiment(unit="C"),
+        solver=pybamm.IDAKLUSolver(rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL),
+    )
     solution = sim.solve()
     return time.perf_counter() - t0, len(solution.cycles)
 
@@ -73,15 +82,18 @@ def main() -> None:
     t_nine, n_ok = time_nine(protocol)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"protocol: study, {protocol.n_cycles} cycles, mesh {DEFAULT_MESH}, "
-          f"IDAKLU rtol {DEFAULT_RTOL}")
+    print(
+        f"protocol: study, {protocol.n_cycles} cycles, mesh {DEFAULT_MESH}, "
+        f"IDAKLU rtol {DEFAULT_RTOL}"
+    )
     print(f"drysheet full model, one cell : {t_ds:7.2f} s ({n_ds} cycles)")
     print(f"  without degradation states  : {t_bare:7.2f} s (mechanisms cost x{t_ds / t_bare:.2f})")
     print(f"PyBaMM stock DFN half cell    : {t_st:7.2f} s ({n_st} cycles)")
     print(f"ratio drysheet / stock DFN    : {t_ds / t_st:7.2f}")
     print(f"nine study cells, {os.cpu_count()} cores     : {t_nine:7.2f} s ({n_ok} of 9 ran)")
-    print(f"peak resident memory          : {peak_mb:7.0f} MB "
-          f"(largest worker {peak_child_mb:.0f} MB)")
+    print(
+        f"peak resident memory          : {peak_mb:7.0f} MB (largest worker {peak_child_mb:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -53,9 +53,12 @@ def main() -> None:
             df = run_sweep(space, out, protocol=args.protocol, workers=n)
             wall_s = time.perf_counter() - t0
         status = df["status"].value_counts().to_dict()
-        print(f"{n} worker(s): {len(df)} points in {wall_s:.1f} s = "
-              f"{60 * len(df) / wall_s:.1f} cells/min; mean solve {df['wall_time_s'].mean():.2f} s"
-              f"/cell; status {status}", flush=True)
+        print(
+            f"{n} worker(s): {len(df)} points in {wall_s:.1f} s = "
+            f"{60 * len(df) / wall_s:.1f} cells/min; mean solve {df['wall_time_s'].mean():.2f} s"
+            f"/cell; status {status}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ runner = CliRunner()
 
 def test_simulate_writes_timeseries_cycles_and_plot(tmp_path):
     out = tmp_path / "sim"
-    res = runner.invoke(app, ["simulate", "coated/sheet-sheet", "--protocol", "first-cycles",
-                              "--out", str(out)])
+    res = runner.invoke(
+        app, ["simulate", "coated/sheet-sheet", "--protocol", "first-cycles", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     cycles = pd.read_csv(out / "cycles.csv")
     assert len(cycles) == 2 and cycles["discharge_capacity_mAh_g"].iloc[0] > 150
@@ -60,11 +61,23 @@ def test_analyze_with_simulation_overlay(tmp_path):
     measured = Simulator(study_protocol().truncated(2)).run(study_cell("coated", "sheet-sheet"))
     csv_path = write_cycler_csv(measured, tmp_path / "lab.csv")
     out = tmp_path / "an"
-    res = runner.invoke(app, ["analyze", str(csv_path), "--out", str(out),
-                              "--simulate", "coated/sheet-sheet", "--protocol", "first-cycles"])
+    res = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(csv_path),
+            "--out",
+            str(out),
+            "--simulate",
+            "coated/sheet-sheet",
+            "--protocol",
+            "first-cycles",
+        ],
+    )
     assert res.exit_code == 0, res.output
     sim = pd.read_csv(out / "simulation_cycles.csv")
     lab = pd.read_csv(out / "lab_cycles.csv")
     assert sim["discharge_capacity_mAh_g"].iloc[0] == pytest.approx(
-        lab["discharge_capacity_mAh_g"].iloc[0], rel=1e-3)
+        lab["discharge_capacity_mAh_g"].iloc[0], rel=1e-3
+    )
     assert (out / "lab_vs_simulation.png").exists()

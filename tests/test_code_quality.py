@@ -15,6 +15,23 @@ RUFF = shutil.which("ruff", path=f"{Path(sys.executable).parent}{os.pathsep}{os.
 
 @pytest.mark.skipif(RUFF is None, reason="ruff missing: pip install -e .[test]")
 def test_ruff_check_passes():
-    proc = subprocess.run([RUFF, "check", "src", "tests", "benchmarks"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [RUFF, "check", "src", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(RUFF is None, reason="ruff missing: pip install -e .[test]")
+def test_ruff_format_is_applied():
+    proc = subprocess.run(
+        [RUFF, "format", "--check", "src", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, "run `ruff format`:\n" + proc.stdout + proc.stderr

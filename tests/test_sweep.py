@@ -28,8 +28,12 @@ from drysheet.sweep import (
 ONE_CYCLE = study_protocol().truncated(1)
 # 2C: a study cell charges (stops early); at -40 C with 100 mg/cm2 the solver cannot
 # even start cycle 1 (a real failure, no injection)
-HARSH = Protocol(name="harsh", blocks=(Block(label="x", steps=(
-    Step(kind="charge", c_rate=2), Step(kind="discharge", c_rate=2))),))
+HARSH = Protocol(
+    name="harsh",
+    blocks=(
+        Block(label="x", steps=(Step(kind="charge", c_rate=2), Step(kind="discharge", c_rate=2))),
+    ),
+)
 SPACE = SweepSpace(carbon_wt_pct=[0.0, 2.0], cathode_ptfe_wt_pct=Range(min=0.3, max=2.0, levels=3))
 
 
@@ -37,13 +41,19 @@ def test_factorial_covers_every_combination():
     pts = design_points(SPACE)
     assert len(pts) == 6
     assert {(p["carbon_wt_pct"], p["cathode_ptfe_wt_pct"]) for p in pts} == {
-        (c, f) for c in (0.0, 2.0) for f in (0.3, 1.15, 2.0)}
+        (c, f) for c in (0.0, 2.0) for f in (0.3, 1.15, 2.0)
+    }
     assert len({point_id(p) for p in pts}) == 6
 
 
 def test_latin_hypercube_is_stratified_and_reproducible():
-    space = SweepSpace(sampling="lhs", n_points=20, seed=3, architecture=["sheet-sheet",
-                       "powder-powder"], temperature_C=Range(min=25, max=60))
+    space = SweepSpace(
+        sampling="lhs",
+        n_points=20,
+        seed=3,
+        architecture=["sheet-sheet", "powder-powder"],
+        temperature_C=Range(min=25, max=60),
+    )
     pts = design_points(space)
     temps = np.array([p["temperature_C"] for p in pts])
     assert len(pts) == 20 and temps.min() >= 25 and temps.max() <= 60
@@ -53,12 +63,15 @@ def test_latin_hypercube_is_stratified_and_reproducible():
     assert [point_id(p) for p in design_points(space)] == [point_id(p) for p in pts]
 
 
-@pytest.mark.parametrize(("yaml_text", "message"), [
-    ("cam_wt_pct: {min: 80, max: 60}\n", "must not exceed max"),
-    ("sampling: lhs\n", "needs n_points"),
-    ("architecture: [jelly-roll]\n", "architecture"),
-    ("carbon_pct: 1\n", "carbon_pct"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("cam_wt_pct: {min: 80, max: 60}\n", "must not exceed max"),
+        ("sampling: lhs\n", "needs n_points"),
+        ("architecture: [jelly-roll]\n", "architecture"),
+        ("carbon_pct: 1\n", "carbon_pct"),
+    ],
+)
 def test_bad_space_yaml_names_the_problem(tmp_path, yaml_text, message):
     path = tmp_path / "space.yaml"
     path.write_text(yaml_text)
@@ -96,16 +109,22 @@ def test_pareto_front_keeps_only_non_dominated_rows():
 @pytest.fixture(scope="module")
 def local_sweep(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     out = tmp_path_factory.mktemp("sweep") / "local"
-    return out, run_sweep(design_points(SPACE)[:4], out, protocol=ONE_CYCLE, workers=2,
-                          progress=False)
+    return out, run_sweep(
+        design_points(SPACE)[:4], out, protocol=ONE_CYCLE, workers=2, progress=False
+    )
 
 
 def test_local_pool_gives_tidy_table(local_sweep):
     _, df = local_sweep
     assert list(df.columns) == list(RESULT_COLUMNS) and len(df) == 4
     assert (df["status"] == "completed").all()
-    for col in ("first_discharge_mAh_g", "first_ce_pct", "energy_density_Wh_L_cathode",
-                "separator_ionic_conductivity_mS_cm", "wall_time_s"):
+    for col in (
+        "first_discharge_mAh_g",
+        "first_ce_pct",
+        "energy_density_Wh_L_cathode",
+        "separator_ionic_conductivity_mS_cm",
+        "wall_time_s",
+    ):
         assert np.isfinite(df[col]).all() and (df[col] > 0).all(), col
     assert df["first_discharge_mAh_g"].between(150, 240).all()
 
@@ -114,8 +133,9 @@ def test_resume_skips_finished_points(local_sweep):
     out, first = local_sweep
     parts_before = set((out / "parts").glob("*.parquet"))
     df = run_sweep(SPACE, out, protocol=ONE_CYCLE, workers=2, progress=False)
-    new_rows = pd.concat(pd.read_parquet(p) for p in set((out / "parts").glob("*.parquet"))
-                         - parts_before)
+    new_rows = pd.concat(
+        pd.read_parquet(p) for p in set((out / "parts").glob("*.parquet")) - parts_before
+    )
     assert len(df) == 6 and len(new_rows) == 2  # only the two new points were simulated
     pd.testing.assert_frame_equal(df.iloc[:4].reset_index(drop=True), first)
     with pytest.raises(DrysheetInputError, match="another protocol"):
@@ -135,10 +155,16 @@ def test_failing_point_does_not_stop_the_sweep(tmp_path):
 def test_dask_cluster_runs_the_same_sweep(local_sweep, tmp_path):
     distributed = pytest.importorskip("distributed")
     _, local = local_sweep
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        df = run_sweep(design_points(SPACE)[:4], tmp_path / "dask", protocol=ONE_CYCLE,
-                       scheduler=cluster.scheduler_address, progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        df = run_sweep(
+            design_points(SPACE)[:4],
+            tmp_path / "dask",
+            protocol=ONE_CYCLE,
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
     cols = [c for c in RESULT_COLUMNS if c not in ("wall_time_s",)]
     pd.testing.assert_frame_equal(df[cols], local[cols], rtol=1e-9)
     assert list(df[list(PARAMETER_COLUMNS)].columns) == list(PARAMETER_COLUMNS)
@@ -147,8 +173,9 @@ def test_dask_cluster_runs_the_same_sweep(local_sweep, tmp_path):
 def test_sweep_command_writes_table_and_pareto_figures(tmp_path):
     space = tmp_path / "space.yaml"
     space.write_text("carbon_wt_pct: [0, 1]\narchitecture: [sheet-sheet]\n")
-    df = sweep_command(space, tmp_path / "out", protocol="first-cycles", scheduler=None,
-                       workers=1, n_points=None)
+    df = sweep_command(
+        space, tmp_path / "out", protocol="first-cycles", scheduler=None, workers=1, n_points=None
+    )
     assert len(df) == 2 and (df["status"] == "completed").all()
     assert np.isfinite(df["second_ce_pct"]).all()
     assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == 2

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018
-GAS_CONSTANT_J_PER_MOL_K = 8.314462618  # CODATA 2018
-BOLTZMANN_EV_PER_K = 8.617333262e-5  # CODATA 2018
+from drysheet.constants import FARADAY_C_PER_MOL
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,10 @@ NUMERIC_PARAMETERS = (
 )
 CHOICE_PARAMETERS = ("coated", "architecture")
 PARAMETER_COLUMNS = (*CHOICE_PARAMETERS, *NUMERIC_PARAMETERS)
-RATE_COLUMNS = {f"rate {lbl}": f"discharge_{c:g}C_mAh_g" for c, lbl in
-                zip(RATE_TEST_C, ("C/10", "C/5", "C/2", "1C"), strict=True)}
+RATE_COLUMNS = {
+    f"rate {lbl}": f"discharge_{c:g}C_mAh_g"
+    for c, lbl in zip(RATE_TEST_C, ("C/10", "C/5", "C/2", "1C"), strict=True)
+}
 DESCRIPTOR_COLUMNS = (
     "se_wt_pct",
     "cathode_thickness_um",
@@ -85,8 +87,13 @@ OBSERVABLE_COLUMNS = (
     "n_cycles",
 )
 STATUS_COLUMNS = ("status", "error", "wall_time_s")
-RESULT_COLUMNS = ("point_id", *PARAMETER_COLUMNS, *DESCRIPTOR_COLUMNS, *OBSERVABLE_COLUMNS,
-                  *STATUS_COLUMNS)
+RESULT_COLUMNS = (
+    "point_id",
+    *PARAMETER_COLUMNS,
+    *DESCRIPTOR_COLUMNS,
+    *OBSERVABLE_COLUMNS,
+    *STATUS_COLUMNS,
+)
 
 
 class Range(BaseModel):
@@ -299,8 +306,9 @@ def simulate_point(protocol_json: str, point: Mapping[str, Any]) -> dict[str, An
         return _row(point, "failed", f"{type(err).__name__}: {err}", t0, **desc)
     status = result.meta["status"]
     if status.startswith("completed"):  # a note on steps ended at once goes to "error"
-        return _row(point, "completed", status.removeprefix("completed").strip(" ()"), t0,
-                    **desc, **obs)
+        return _row(
+            point, "completed", status.removeprefix("completed").strip(" ()"), t0, **desc, **obs
+        )
     return _row(point, "stopped", status, t0, **desc, **obs)
 
 
@@ -391,8 +399,12 @@ def run_sweep(
 
 
 def _run_points(
-    todo: list[dict], protocol_json: str, parts_dir: Path, scheduler: str | None,
-    workers: int | None, progress: bool,
+    todo: list[dict],
+    protocol_json: str,
+    parts_dir: Path,
+    scheduler: str | None,
+    workers: int | None,
+    progress: bool,
 ) -> None:
     """Run points, writing a part file at most every `FLUSH_INTERVAL_S` (and at exit)."""
     buffer: list[dict] = []
@@ -401,8 +413,13 @@ def _run_points(
     with _executor(scheduler, workers) as executor:
         try:
             futures = [executor.submit(simulate_point, protocol_json, p) for p in todo]
-            for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress,
-                            desc="sweep", unit="cell"):
+            for fut in tqdm(
+                as_completed(futures),
+                total=len(futures),
+                disable=not progress,
+                desc="sweep",
+                unit="cell",
+            ):
                 buffer.append(fut.result())
                 if time.monotonic() - last_flush >= FLUSH_INTERVAL_S:
                     _write_part(parts_dir, buffer)

@@ -56,11 +56,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, T_REF_K, arrhenius
 from drysheet.layer import Layer
-from drysheet.materials import BOLTZMANN_EV_PER_K, FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K
 from drysheet.processing import SE_PARTICLE_SIZE_SHEET_um
 
-T_REF_K = 298.15
 LPSCL_ACTIVATION_ENERGY_eV = 0.35  # Adeli et al. 2019 (lead S, see module docstring)
 PORE_DEM_EXPONENT = 1.5  # DEM, spherical insulating inclusions (Bruggeman)
 
@@ -103,10 +102,6 @@ def calibrated_parameters(path: Path = CALIBRATION_FILE) -> TransportParameters:
     )
 
 
-def arrhenius_factor(ea_eV: float, temperature_K: float) -> float:
-    return math.exp(-ea_eV / BOLTZMANN_EV_PER_K * (1.0 / temperature_K - 1.0 / T_REF_K))
-
-
 def oblate_dem_exponent(aspect_ratio: float) -> float:
     """DEM exponent m = (1/3) sum 1/(1-N_i) for random thin oblate insulators."""
     n1 = 1.0 - math.pi * aspect_ratio / 2.0
@@ -115,7 +110,7 @@ def oblate_dem_exponent(aspect_ratio: float) -> float:
 
 
 def se_conductivity_S_per_m(temperature_K: float, p: TransportParameters) -> float:
-    return p.sigma_se_25C_S_per_m * arrhenius_factor(LPSCL_ACTIVATION_ENERGY_eV, temperature_K)
+    return p.sigma_se_25C_S_per_m * arrhenius(temperature_K, ea_eV=LPSCL_ACTIVATION_ENERGY_eV)
 
 
 def ionic_conductivity_S_per_m(
@@ -168,9 +163,7 @@ def ncm_electronic_conductivity_S_per_m(li_fraction, temperature_K, xp=np):
     shape = ncm_log10_sigma_shape(li_fraction, xp)
     ea = NCM_EA_LITHIATED_eV + (NCM_EA_DELITHIATED_eV - NCM_EA_LITHIATED_eV) * shape
     log10_sigma = math.log10(NCM_SIGMA_LITHIATED_S_per_m) + NCM_SIGMA_DECADES * shape
-    return 10.0**log10_sigma * xp.exp(
-        -ea / BOLTZMANN_EV_PER_K * (1.0 / temperature_K - 1.0 / T_REF_K)
-    )
+    return 10.0**log10_sigma * arrhenius(temperature_K, ea_eV=ea, xp=xp)
 
 
 def cam_network_factor(layer: Layer, p: TransportParameters | None = None) -> float:

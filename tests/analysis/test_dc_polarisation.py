@@ -26,12 +26,16 @@ from drysheet.instruments.dc_polarisation import (
 )
 
 AREA, L_UM = 0.785, 100.0
-SERIES = {"se_layer_thickness_um": 300.0, "se_sigma_S_per_m": 0.2,
-          "anode_charge_transfer_ohm_cm2": 10.0}
+SERIES = {
+    "se_layer_thickness_um": 300.0,
+    "se_sigma_S_per_m": 0.2,
+    "anode_charge_transfer_ohm_cm2": 10.0,
+}
 NOISE = [(0.0, None), (0.005, 1), (0.005, 2)]
 
 
 # --- analytic steady state of the two-rail layer -------------------------------
+
 
 def _resistivity_form(s_i, s_e, g, L):
     """The two-rail formula as written with resistivities (independent evaluation)."""
@@ -41,11 +45,13 @@ def _resistivity_form(s_i, s_e, g, L):
     return L / ra
 
 
-@pytest.mark.parametrize(("s_i", "s_e", "g"), [(4e-3, 1e-2, 1e7), (1e-3, 1e-5, 1e9),
-                                               (1e-2, 1e-1, 1e4)])
+@pytest.mark.parametrize(
+    ("s_i", "s_e", "g"), [(4e-3, 1e-2, 1e7), (1e-3, 1e-5, 1e9), (1e-2, 1e-1, 1e4)]
+)
 def test_apparent_conductivity_matches_resistivity_form(s_i, s_e, g):
     assert apparent_ionic_conductivity(s_i, s_e, g, L_UM) == pytest.approx(
-        _resistivity_form(s_i, s_e, g, L_UM * 1e-6), rel=1e-12)
+        _resistivity_form(s_i, s_e, g, L_UM * 1e-6), rel=1e-12
+    )
 
 
 def test_apparent_conductivity_limits_and_monotonicity():
@@ -62,6 +68,7 @@ def test_apparent_conductivity_limits_and_monotonicity():
 
 # --- round trips through the virtual instruments --------------------------------
 
+
 @pytest.mark.parametrize("s_e", [1e-5, 5e-5, 1e-3, 1e-2, 1e-1])
 @pytest.mark.parametrize("s_i", [1e-3, 4e-3, 1e-2])
 @pytest.mark.parametrize(("noise", "seed"), NOISE)
@@ -77,27 +84,32 @@ def test_ion_blocking_round_trip_recovers_sigma_e(s_e, s_i, noise, seed):
 @pytest.mark.parametrize("s_i", [1e-3, 4e-3, 1e-2])
 @pytest.mark.parametrize(("noise", "seed"), NOISE)
 def test_electron_blocking_round_trip_without_exchange_recovers_sigma_i(s_e, s_i, noise, seed):
-    df = electron_blocking_transient(s_i, s_e, 0.0, L_UM, AREA, noise_rel=noise, seed=seed,
-                                     **SERIES)
+    df = electron_blocking_transient(
+        s_i, s_e, 0.0, L_UM, AREA, noise_rel=noise, seed=seed, **SERIES
+    )
     result = ionic_conductivity_from_dc(df, L_UM, AREA, 0.1, **SERIES)
     assert result.steady_state.reached
     assert result.sigma_S_per_m == pytest.approx(s_i, rel=0.02)
 
 
-@pytest.mark.parametrize(("label", "s_i", "s_e", "g"), [
-    ("no carbon", 4.5e-3, 5e-5, 1e7),
-    ("1 wt% C65", 4.5e-3, 1e-2, 1e7),
-    ("strong shortcut", 1e-3, 1e-1, 1e9),
-    ("weak exchange", 1e-2, 1e-3, 1e5),
-])
+@pytest.mark.parametrize(
+    ("label", "s_i", "s_e", "g"),
+    [
+        ("no carbon", 4.5e-3, 5e-5, 1e7),
+        ("1 wt% C65", 4.5e-3, 1e-2, 1e7),
+        ("strong shortcut", 1e-3, 1e-1, 1e9),
+        ("weak exchange", 1e-2, 1e-3, 1e5),
+    ],
+)
 @pytest.mark.parametrize(("noise", "seed"), NOISE[:2])
-def test_electron_blocking_transient_agrees_with_analytic_apparent_sigma(label, s_i, s_e, g,
-                                                                        noise, seed):
-    df = electron_blocking_transient(s_i, s_e, g, L_UM, AREA, noise_rel=noise, seed=seed,
-                                     **SERIES)
+def test_electron_blocking_transient_agrees_with_analytic_apparent_sigma(
+    label, s_i, s_e, g, noise, seed
+):
+    df = electron_blocking_transient(s_i, s_e, g, L_UM, AREA, noise_rel=noise, seed=seed, **SERIES)
     result = ionic_conductivity_from_dc(df, L_UM, AREA, 0.1, **SERIES)
     assert result.sigma_S_per_m == pytest.approx(
-        apparent_ionic_conductivity(s_i, s_e, g, L_UM), rel=0.02), label
+        apparent_ionic_conductivity(s_i, s_e, g, L_UM), rel=0.02
+    ), label
 
 
 def test_carbon_shortcut_raises_the_apparent_ionic_conductivity():
@@ -106,6 +118,7 @@ def test_carbon_shortcut_raises_the_apparent_ionic_conductivity():
 
 
 # --- steady-state detection -----------------------------------------------------
+
 
 def test_unfinished_transient_is_flagged_not_silently_reported():
     df = ion_blocking_transient(1e-5, 4e-3, L_UM, AREA, duration_s=2000.0)
@@ -152,45 +165,66 @@ def test_steady_state_bad_input():
 def test_series_larger_than_measured_resistance_is_an_error():
     df = electron_blocking_transient(4e-3, 1e-4, 0.0, L_UM, AREA, **SERIES)
     with pytest.raises(DrysheetInputError, match="series contributions"):
-        ionic_conductivity_from_dc(df, L_UM, AREA, 0.1, se_layer_thickness_um=3000.0,
-                                   se_sigma_S_per_m=0.2, anode_charge_transfer_ohm_cm2=10.0)
+        ionic_conductivity_from_dc(
+            df,
+            L_UM,
+            AREA,
+            0.1,
+            se_layer_thickness_um=3000.0,
+            se_sigma_S_per_m=0.2,
+            anode_charge_transfer_ohm_cm2=10.0,
+        )
 
 
 # --- readers ----------------------------------------------------------------------
 
+
 def test_read_biologic_ca_mpt_in_milliamps(tmp_path):
     df = ion_blocking_transient(1e-3, 4e-3, L_UM, AREA)
-    header = ["EC-Lab ASCII FILE", "Nb header lines : 4", "Chronoamperometry",
-              "mode\ttime/s\tcontrol/V\tEwe/V\t<I>/mA\tcycle number"]
-    rows = [f"2\t{t:.9e}\t0.05\t{v:.6e}\t{1e3 * i:.9e}\t0"
-            for t, i, v in df.itertuples(index=False)]
+    header = [
+        "EC-Lab ASCII FILE",
+        "Nb header lines : 4",
+        "Chronoamperometry",
+        "mode\ttime/s\tcontrol/V\tEwe/V\t<I>/mA\tcycle number",
+    ]
+    rows = [
+        f"2\t{t:.9e}\t0.05\t{v:.6e}\t{1e3 * i:.9e}\t0" for t, i, v in df.itertuples(index=False)
+    ]
     path = tmp_path / "ca.mpt"
     path.write_text("\n".join(header + rows) + "\n")
     back = read_chronoamperometry(path)
     np.testing.assert_allclose(back.to_numpy(), df.to_numpy(), rtol=1e-8)
     assert electronic_conductivity_from_dc(back, L_UM, AREA, 0.05).sigma_S_per_m == pytest.approx(
-        1e-3, rel=0.02)
+        1e-3, rel=0.02
+    )
 
 
 def test_read_generic_csv_units_and_column_map(tmp_path):
     t = np.linspace(0, 600, 40)
     path = tmp_path / "ca.csv"
-    path.write_text("Time (min),Current [uA],Voltage (mV)\n"
-                    + "\n".join(f"{x / 60},{2.5},{50}" for x in t))
+    path.write_text(
+        "Time (min),Current [uA],Voltage (mV)\n" + "\n".join(f"{x / 60},{2.5},{50}" for x in t)
+    )
     back = read_chronoamperometry(path)
     np.testing.assert_allclose(back["time_s"], t)
     np.testing.assert_allclose(back["current_A"], 2.5e-6)
     np.testing.assert_allclose(back["voltage_V"], 0.05)
     path2 = tmp_path / "ca2.csv"
     path2.write_text("a,b,c\n" + "\n".join(f"{x},1e-6,0.1" for x in t))
-    mapped = read_chronoamperometry(path2, column_map={"time_s": "a", "current_A": "b",
-                                                       "voltage_V": "c"})
+    mapped = read_chronoamperometry(
+        path2, column_map={"time_s": "a", "current_A": "b", "voltage_V": "c"}
+    )
     np.testing.assert_allclose(mapped["time_s"], t)
 
 
 def test_read_gamry_curve_table(tmp_path):
-    lines = ["EXPLAIN", "TAG\tCHRONOA", "CURVE\tTABLE\t40",
-             "\tPt\tT\tVf\tIm\tIERange", "\t#\ts\tV vs. Ref.\tA\t#"]
+    lines = [
+        "EXPLAIN",
+        "TAG\tCHRONOA",
+        "CURVE\tTABLE\t40",
+        "\tPt\tT\tVf\tIm\tIERange",
+        "\t#\ts\tV vs. Ref.\tA\t#",
+    ]
     lines += [f"\t{k}\t{0.5 * k}\t0.05\t{1e-6 + 1e-7 * np.exp(-k / 5)}\t5" for k in range(40)]
     path = tmp_path / "ca.DTA"
     path.write_text("\n".join(lines) + "\n")
@@ -199,14 +233,19 @@ def test_read_gamry_curve_table(tmp_path):
     assert back["current_A"].iloc[0] == pytest.approx(1.1e-6)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"time/s,I/mA\n" + b"1,2\n" * 20, "no column for voltage_V"),
-    (b"time/s,I/mA,Ewe/V\n" + b"1,2,3\n" * 5, "only 5 data rows"),
-    (b"time/s,I/mA,Ewe/V\n" + b"".join(b"%d,2,3\n" % (20 - k) for k in range(20)),
-     "increasing"),
-    (b"time/s,I/kA,Ewe/V\n" + b"1,2,3\n" * 20, "unit 'kA'"),
-    (b"\xff\xfe\x00\x00" * 100, "binary"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"time/s,I/mA\n" + b"1,2\n" * 20, "no column for voltage_V"),
+        (b"time/s,I/mA,Ewe/V\n" + b"1,2,3\n" * 5, "only 5 data rows"),
+        (
+            b"time/s,I/mA,Ewe/V\n" + b"".join(b"%d,2,3\n" % (20 - k) for k in range(20)),
+            "increasing",
+        ),
+        (b"time/s,I/kA,Ewe/V\n" + b"1,2,3\n" * 20, "unit 'kA'"),
+        (b"\xff\xfe\x00\x00" * 100, "binary"),
+    ],
+)
 def test_bad_chronoamperometry_files(tmp_path, content, message):
     path = tmp_path / "bad_ca.txt"
     path.write_bytes(content)
@@ -221,10 +260,13 @@ def test_real_biologic_files(real_dir):
         read_chronoamperometry(real_dir / "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr")
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=400) | st.text(alphabet="time/sI(mA)Ewe/V,;\t\n0123456789.e- ",
-                                            max_size=600).map(str.encode))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.binary(max_size=400)
+    | st.text(alphabet="time/sI(mA)Ewe/V,;\t\n0123456789.e- ", max_size=600).map(str.encode)
+)
 def test_fuzzed_files_give_a_frame_or_a_clear_error(tmp_path, data):
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data)

@@ -21,9 +21,17 @@ AREA = 0.785
 K_B = 8.617333262e-5
 
 
-@pytest.mark.parametrize(("sigma_mS_cm", "thickness_um"), [
-    (0.1, 500), (0.1, 1500), (0.5, 1000), (2.35, 1000), (5.0, 500), (5.0, 1500),
-])
+@pytest.mark.parametrize(
+    ("sigma_mS_cm", "thickness_um"),
+    [
+        (0.1, 500),
+        (0.1, 1500),
+        (0.5, 1000),
+        (2.35, 1000),
+        (5.0, 500),
+        (5.0, 1500),
+    ],
+)
 @pytest.mark.parametrize("seed", [None, 0, 1, 2])
 def test_round_trip_recovers_sigma_within_2_percent(sigma_mS_cm, thickness_um, seed):
     sigma = sigma_mS_cm / 10
@@ -88,12 +96,15 @@ def test_arrhenius_recovers_activation_energy():
     assert exact.prefactor == pytest.approx(5e5, rel=1e-6)
 
 
-@pytest.mark.parametrize(("T", "s", "field"), [
-    ([298.0, 308.0], [1.0, 2.0], "at least 3"),
-    ([298.0, 308.0, 318.0], [1.0, -2.0, 3.0], "sigmas_S_per_m"),
-    ([298.0, 0.0, 318.0], [1.0, 2.0, 3.0], "temperatures_K"),
-    ([298.0, 308.0, 318.0], [1.0, 2.0], "equal length"),
-])
+@pytest.mark.parametrize(
+    ("T", "s", "field"),
+    [
+        ([298.0, 308.0], [1.0, 2.0], "at least 3"),
+        ([298.0, 308.0, 318.0], [1.0, -2.0, 3.0], "sigmas_S_per_m"),
+        ([298.0, 0.0, 318.0], [1.0, 2.0, 3.0], "temperatures_K"),
+        ([298.0, 308.0, 318.0], [1.0, 2.0], "equal length"),
+    ],
+)
 def test_arrhenius_bad_input(T, s, field):
     with pytest.raises(DrysheetInputError, match=field):
         arrhenius_fit(T, s)
@@ -101,11 +112,19 @@ def test_arrhenius_bad_input(T, s, field):
 
 # --- readers -----------------------------------------------------------------
 
+
 def _mpt_text(df, decimal=".") -> str:
-    header = ["EC-Lab ASCII FILE", "Nb header lines : 5", "", "Potentio Electrochemical "
-              "Impedance Spectroscopy", "freq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm\t|Z|/Ohm\tcycle number\t"]
-    rows = [f"{f:.6e}\t{zr:.6e}\t{-zi:.6e}\t{np.hypot(zr, zi):.6e}\t1.000000E+000\t"
-            for f, zr, zi in df.itertuples(index=False)]
+    header = [
+        "EC-Lab ASCII FILE",
+        "Nb header lines : 5",
+        "",
+        "Potentio Electrochemical Impedance Spectroscopy",
+        "freq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm\t|Z|/Ohm\tcycle number\t",
+    ]
+    rows = [
+        f"{f:.6e}\t{zr:.6e}\t{-zi:.6e}\t{np.hypot(zr, zi):.6e}\t1.000000E+000\t"
+        for f, zr, zi in df.itertuples(index=False)
+    ]
     text = "\n".join(header + rows) + "\n"
     return text.replace(".", ",") if decimal == "," else text
 
@@ -123,11 +142,17 @@ def test_read_biologic_mpt_round_trip(tmp_path, decimal):
 
 def test_read_gamry_dta(tmp_path):
     df = blocking_cell_spectrum(0.2, 900, AREA)
-    lines = ["EXPLAIN", "TAG\tEISPOT", "ZCURVE\tTABLE",
-             "\tPt\tTime\tFreq\tZreal\tZimag\tZmod",
-             "\t#\ts\tHz\tohm\tohm\tohm"]
-    lines += [f"\t{k}\t{k}\t{f}\t{zr}\t{zi}\t{np.hypot(zr, zi)}"
-              for k, (f, zr, zi) in enumerate(df.itertuples(index=False))]
+    lines = [
+        "EXPLAIN",
+        "TAG\tEISPOT",
+        "ZCURVE\tTABLE",
+        "\tPt\tTime\tFreq\tZreal\tZimag\tZmod",
+        "\t#\ts\tHz\tohm\tohm\tohm",
+    ]
+    lines += [
+        f"\t{k}\t{k}\t{f}\t{zr}\t{zi}\t{np.hypot(zr, zi)}"
+        for k, (f, zr, zi) in enumerate(df.itertuples(index=False))
+    ]
     path = tmp_path / "eis.DTA"
     path.write_text("\n".join(lines) + "\nEXPERIMENTABORTED\tLABEL\t\n")
     np.testing.assert_allclose(read_impedance(path).to_numpy(), df.to_numpy())
@@ -146,23 +171,27 @@ def test_read_generic_csv_with_column_map(tmp_path):
     path = tmp_path / "eis.txt"
     body = "\n".join(f"{f};{zr};{-zi}" for f, zr, zi in df.itertuples(index=False))
     path.write_text("nu;a;b\n" + body)
-    back = read_impedance(path, column_map={"freq_Hz": "nu", "z_real_ohm": "a",
-                                            "minus_z_imag_ohm": "b"})
+    back = read_impedance(
+        path, column_map={"freq_Hz": "nu", "z_real_ohm": "a", "minus_z_imag_ohm": "b"}
+    )
     np.testing.assert_allclose(back.to_numpy(), df.to_numpy())
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"),
-    (b"\x00\x01\x02garbage" * 50, "binary"),
-    (b"freq/Hz,Re(Z)/Ohm\n1,2\n", "no column for z_imag_ohm"),
-    (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"1,2,3\n" * 10 + b"1,2\n", "line 12"),
-    (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"1,2,x\n" * 10, "not numeric"),
-    (b"freq/Hz,Re(Z)/GOhm,-Im(Z)/Ohm\n" + b"1,2,3\n" * 10, "unit 'GOhm'"),
-    (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"1,2,3\n" * 3, "at least 8"),
-    (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"-1,2,3\n" * 10, "> 0 Hz"),
-    (b"EC-Lab ASCII FILE\nNb header lines : 999\n", "Nb header lines"),
-    (b"# only a comment\n", "no column header"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02garbage" * 50, "binary"),
+        (b"freq/Hz,Re(Z)/Ohm\n1,2\n", "no column for z_imag_ohm"),
+        (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"1,2,3\n" * 10 + b"1,2\n", "line 12"),
+        (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"1,2,x\n" * 10, "not numeric"),
+        (b"freq/Hz,Re(Z)/GOhm,-Im(Z)/Ohm\n" + b"1,2,3\n" * 10, "unit 'GOhm'"),
+        (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"1,2,3\n" * 3, "at least 8"),
+        (b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + b"-1,2,3\n" * 10, "> 0 Hz"),
+        (b"EC-Lab ASCII FILE\nNb header lines : 999\n", "Nb header lines"),
+        (b"# only a comment\n", "no column header"),
+    ],
+)
 def test_bad_impedance_files_name_file_and_problem(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -187,10 +216,13 @@ def test_real_biologic_mpr_without_impedance_is_refused(real_dir):
         read_impedance(real_dir / "00_test_02_MB_C01.mpr")
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=400) | st.text(alphabet="freq/HzRe(Z)Ohm-I,;\t\n0123456789.e ",
-                                            max_size=400).map(str.encode))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.binary(max_size=400)
+    | st.text(alphabet="freq/HzRe(Z)Ohm-I,;\t\n0123456789.e ", max_size=400).map(str.encode)
+)
 def test_fuzzed_files_give_a_frame_or_a_clear_error(tmp_path, data):
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data)

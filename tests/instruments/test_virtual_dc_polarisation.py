@@ -13,8 +13,11 @@ from drysheet.instruments.dc_polarisation import (
 )
 
 AREA, L_UM = 0.785, 100.0
-SERIES = {"se_layer_thickness_um": 300.0, "se_sigma_S_per_m": 0.2,
-          "anode_charge_transfer_ohm_cm2": 10.0}
+SERIES = {
+    "se_layer_thickness_um": 300.0,
+    "se_sigma_S_per_m": 0.2,
+    "anode_charge_transfer_ohm_cm2": 10.0,
+}
 
 
 def _ohmic(sigma: float, voltage: float) -> float:
@@ -39,10 +42,17 @@ def test_ion_blocking_relaxation_time_scales_with_chemical_capacitance():
     assert fast["current_A"].iloc[k] < slow["current_A"].iloc[k]
 
 
-@pytest.mark.parametrize(("s_i", "s_e", "g"), [
-    (4e-3, 5e-5, 0.0), (4e-3, 1e-2, 1e5), (4e-3, 1e-2, 1e7), (1e-3, 1e-1, 1e7),
-    (1e-2, 1e-5, 1e9), (5e-3, 5e-3, 3e6),
-])
+@pytest.mark.parametrize(
+    ("s_i", "s_e", "g"),
+    [
+        (4e-3, 5e-5, 0.0),
+        (4e-3, 1e-2, 1e5),
+        (4e-3, 1e-2, 1e7),
+        (1e-3, 1e-1, 1e7),
+        (1e-2, 1e-5, 1e9),
+        (5e-3, 5e-3, 3e6),
+    ],
+)
 def test_electron_blocking_late_time_equals_analytic_steady_state(s_i, s_e, g):
     df = electron_blocking_transient(s_i, s_e, g, L_UM, AREA, **SERIES)
     A = AREA * 1e-4
@@ -57,9 +67,17 @@ def test_finite_volume_grid_converges_to_the_analytic_value():
     exact = apparent_ionic_conductivity(s_i, s_e, g, L_UM)
     errors = []
     for n in (10, 40, 160):
-        df = electron_blocking_transient(s_i, s_e, g, L_UM, AREA, se_layer_thickness_um=0.0,
-                                         se_sigma_S_per_m=1.0, anode_charge_transfer_ohm_cm2=1e-9,
-                                         n_volumes=n)
+        df = electron_blocking_transient(
+            s_i,
+            s_e,
+            g,
+            L_UM,
+            AREA,
+            se_layer_thickness_um=0.0,
+            se_sigma_S_per_m=1.0,
+            anode_charge_transfer_ohm_cm2=1e-9,
+            n_volumes=n,
+        )
         sigma = df["current_A"].iloc[-1] * L_UM * 1e-6 / (0.1 * AREA * 1e-4)
         errors.append(abs(sigma / exact - 1))
     assert errors[0] > errors[1] > errors[2]
@@ -74,15 +92,29 @@ def test_two_rail_network_reproduces_yokota_with_roles_swapped():
     """
     s_rev, s_blk, c = 1e-2, 1e-4, 0.05
     kw = {"duration_s": 40.0, "n_points": 300, "voltage_V": 0.1}
-    fv = electron_blocking_transient(s_rev, s_blk, 0.0, L_UM, AREA, se_layer_thickness_um=0.0,
-                                     se_sigma_S_per_m=1.0, anode_charge_transfer_ohm_cm2=1e-6,
-                                     interface_capacitance_F_per_cm3=c, n_volumes=200, **kw)
-    yokota = ion_blocking_transient(s_rev, s_blk, L_UM, AREA, chemical_capacitance_F_per_cm3=c,
-                                    **kw)
+    fv = electron_blocking_transient(
+        s_rev,
+        s_blk,
+        0.0,
+        L_UM,
+        AREA,
+        se_layer_thickness_um=0.0,
+        se_sigma_S_per_m=1.0,
+        anode_charge_transfer_ohm_cm2=1e-6,
+        interface_capacitance_F_per_cm3=c,
+        n_volumes=200,
+        **kw,
+    )
+    yokota = ion_blocking_transient(
+        s_rev, s_blk, L_UM, AREA, chemical_capacitance_F_per_cm3=c, **kw
+    )
     i_inf, i_0 = _ohmic(s_rev, 0.1), _ohmic(s_rev + s_blk, 0.1)
     late = fv["time_s"] > 0.01
-    np.testing.assert_allclose((fv["current_A"][late] - i_inf) / (i_0 - i_inf),
-                               (yokota["current_A"][late] - i_inf) / (i_0 - i_inf), atol=0.01)
+    np.testing.assert_allclose(
+        (fv["current_A"][late] - i_inf) / (i_0 - i_inf),
+        (yokota["current_A"][late] - i_inf) / (i_0 - i_inf),
+        atol=0.01,
+    )
 
 
 def test_noise_is_seeded():
@@ -91,12 +123,15 @@ def test_noise_is_seeded():
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"exchange_conductance_S_per_m3": -1.0}, "exchange_conductance_S_per_m3"),
-    ({"se_sigma_S_per_m": 0.0}, "se_sigma_S_per_m"),
-    ({"n_points": 5}, "n_points"),
-    ({"interface_capacitance_F_per_cm3": 0.0}, "interface_capacitance_F_per_cm3"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"exchange_conductance_S_per_m3": -1.0}, "exchange_conductance_S_per_m3"),
+        ({"se_sigma_S_per_m": 0.0}, "se_sigma_S_per_m"),
+        ({"n_points": 5}, "n_points"),
+        ({"interface_capacitance_F_per_cm3": 0.0}, "interface_capacitance_F_per_cm3"),
+    ],
+)
 def test_electron_blocking_bad_input(kwargs, field):
     args = {"exchange_conductance_S_per_m3": 1e6, **SERIES, **kwargs}
     g = args.pop("exchange_conductance_S_per_m3")

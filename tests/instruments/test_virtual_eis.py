@@ -22,8 +22,15 @@ def test_spectrum_columns_and_frequency_window():
 
 def test_plateau_is_the_total_ionic_resistance_plus_leads():
     sigma, L_um = 0.235, 1000
-    df = blocking_cell_spectrum(sigma, L_um, AREA, stray_inductance_H=0.0,
-                                double_layer_F_per_cm2=1e3, f_min_Hz=1.0, f_max_Hz=1e3)
+    df = blocking_cell_spectrum(
+        sigma,
+        L_um,
+        AREA,
+        stray_inductance_H=0.0,
+        double_layer_F_per_cm2=1e3,
+        f_min_Hz=1.0,
+        f_max_Hz=1e3,
+    )
     R_ion = L_um * 1e-6 / (sigma * AREA * 1e-4)
     np.testing.assert_allclose(df["z_real_ohm"], R_ion + 0.03, rtol=1e-4)
 
@@ -53,14 +60,17 @@ def test_noise_is_seeded_and_proportional():
     assert 0.005 < rel.std() < 0.02
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"sigma_ion_S_per_m": -1.0}, "sigma_ion_S_per_m"),
-    ({"thickness_um": 0.0}, "thickness_um"),
-    ({"grain_boundary_fraction": 1.0}, "grain_boundary_fraction"),
-    ({"cpe_n": 1.2}, "cpe_n"),
-    ({"f_min_Hz": 1e7}, "f_max_Hz"),
-    ({"noise_rel": float("nan")}, "noise_rel"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"sigma_ion_S_per_m": -1.0}, "sigma_ion_S_per_m"),
+        ({"thickness_um": 0.0}, "thickness_um"),
+        ({"grain_boundary_fraction": 1.0}, "grain_boundary_fraction"),
+        ({"cpe_n": 1.2}, "cpe_n"),
+        ({"f_min_Hz": 1e7}, "f_max_Hz"),
+        ({"noise_rel": float("nan")}, "noise_rel"),
+    ],
+)
 def test_bad_input_names_the_field(kwargs, field):
     args = {"sigma_ion_S_per_m": 0.2, "thickness_um": 1000.0, "area_cm2": AREA}
     args.update(kwargs)

@@ -25,7 +25,10 @@ def test_tolerances_follow_the_issues():
 
 
 def test_observables_csv_has_the_contract_columns(tmp_path):
-    path = write_observables([Observable("first_ce/coated/sheet-powder", 95.0, "%")],
-                             tmp_path / "observables.csv")
-    assert path.read_text().splitlines() == ["key,value,unit,target",
-                                             "first_ce/coated/sheet-powder,95,%,95.3"]
+    path = write_observables(
+        [Observable("first_ce/coated/sheet-powder", 95.0, "%")], tmp_path / "observables.csv"
+    )
+    assert path.read_text().splitlines() == [
+        "key,value,unit,target",
+        "first_ce/coated/sheet-powder,95,%,95.3",
+    ]

@@ -43,4 +43,7 @@ def test_report_and_figures(out):
     assert (out / "post_mortem.csv").stat().st_size > 0
     assert html.count("data:image/png;base64") >= 7
     assert {p.name for p in (out / "figures").iterdir()} >= {
-        "fig1b_separator_conductivity.png", "fig1e_cathode_conductivity.png", "fig6_dems.png"}
+        "fig1b_separator_conductivity.png",
+        "fig1e_cathode_conductivity.png",
+        "fig6_dems.png",
+    }

@@ -37,12 +37,12 @@ from impedance.validation import fit_linKK, get_tc_distribution
 from scipy.optimize import least_squares
 from scipy.stats import linregress
 
+from drysheet.constants import BOLTZMANN_EV_PER_K
 from drysheet.errors import DrysheetInputError
 from drysheet.instruments._checks import require_number
 
 ARC_CIRCUIT = "L0-R0-p(R1,CPE1)-CPE2"
 LUMPED_CIRCUIT = "L0-R0-CPE1"
-BOLTZMANN_EV_PER_K = 8.617333262e-5  # CODATA 2018
 S_PER_M_TO_mS_PER_CM = 10.0
 KK_RMS_TOL = 0.01
 _MIN_EIS_POINTS = 8

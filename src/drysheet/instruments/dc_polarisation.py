@@ -107,8 +107,9 @@ def electron_blocking_transient(
     """
     s_i = require_number("sigma_ion_S_per_m", sigma_ion_S_per_m)
     s_e = require_number("sigma_e_S_per_m", sigma_e_S_per_m)
-    g = require_number("exchange_conductance_S_per_m3", exchange_conductance_S_per_m3,
-                       allow_equal=True)
+    g = require_number(
+        "exchange_conductance_S_per_m3", exchange_conductance_S_per_m3, allow_equal=True
+    )
     L = require_number("thickness_um", thickness_um) * 1e-6
     A = require_number("area_cm2", area_cm2) * 1e-4
     L_se = require_number("se_layer_thickness_um", se_layer_thickness_um, allow_equal=True) * 1e-6
@@ -120,13 +121,15 @@ def electron_blocking_transient(
     if n_volumes is None:
         lam = 1.0 / math.sqrt(g * (1 / s_i + 1 / s_e)) if g > 0 else math.inf
         n_volumes = int(min(max(math.ceil(8 * L / lam), 40), MAX_VOLUMES))
-    N = int(require_number("n_volumes", n_volumes, minimum=1, allow_equal=True,
-                           maximum=5 * MAX_VOLUMES))
+    N = int(
+        require_number("n_volumes", n_volumes, minimum=1, allow_equal=True, maximum=5 * MAX_VOLUMES)
+    )
     cell = TwoRailCell(s_i, s_e, g, c_if, L, A, L_se / (s_se * A), r_ct / A, c_an * A)
     response = step_response(cell, V, N)
     if duration_s is None:
-        duration_s = TAIL_FACTOR * max(response.settling_time_s(SETTLE_REL),
-                                       10.0 / response.rates_per_s.min())
+        duration_s = TAIL_FACTOR * max(
+            response.settling_time_s(SETTLE_REL), 10.0 / response.rates_per_s.min()
+        )
     t = _time_grid(duration_s, n_points)
     return _record(t, response.current(t), V, noise_rel, seed)
 
@@ -145,10 +148,10 @@ def _odd_terms(tau: float, t_first: float) -> np.ndarray:
     return np.arange(1, n_max + 2, 2, dtype=float)
 
 
-def _record(t: np.ndarray, current: np.ndarray, voltage: float, noise_rel: float,
-            seed: int | None) -> pd.DataFrame:
+def _record(
+    t: np.ndarray, current: np.ndarray, voltage: float, noise_rel: float, seed: int | None
+) -> pd.DataFrame:
     noise = require_number("noise_rel", noise_rel, allow_equal=True, maximum=0.5)
     if noise > 0.0:
         current = current * (1.0 + noise * np.random.default_rng(seed).standard_normal(t.size))
-    return pd.DataFrame({"time_s": t, "current_A": current,
-                         "voltage_V": np.full(t.size, voltage)})
+    return pd.DataFrame({"time_s": t, "current_A": current, "voltage_V": np.full(t.size, voltage)})

@@ -54,15 +54,17 @@ class StepResponse:
 
     def current(self, t_s: np.ndarray) -> np.ndarray:
         decay = np.exp(-np.outer(t_s, self.rates_per_s))
-        return self.steady_current_A + decay @ (self.instant_per_mode
-                                                - self.steady_per_mode / self.rates_per_s)
+        return self.steady_current_A + decay @ (
+            self.instant_per_mode - self.steady_per_mode / self.rates_per_s
+        )
 
     def settling_time_s(self, rel: float) -> float:
         """Time after which ``|I - I_inf| <= rel |I_inf|`` (bound from the mode amplitudes)."""
         amp = np.abs(self.instant_per_mode - self.steady_per_mode / self.rates_per_s)
         scale = rel * abs(self.steady_current_A)
-        return float(max(np.max(np.log(np.maximum(amp * len(amp) / scale, 1.0)) / self.rates_per_s),
-                         0.0))
+        return float(
+            max(np.max(np.log(np.maximum(amp * len(amp) / scale, 1.0)) / self.rates_per_s), 0.0)
+        )
 
 
 def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepResponse:
@@ -107,9 +109,13 @@ def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepRe
     G, T = G.tocsr(), T.tocsr()
     Gq = (T.T @ G @ T).toarray()
     fq = T.T @ (b - G @ s)
-    D = np.concatenate([[cell.anode_capacitance],
-                        np.full(N, cell.interface_capacitance * A * h),
-                        [cell.anode_capacitance]])
+    D = np.concatenate(
+        [
+            [cell.anode_capacitance],
+            np.full(N, cell.interface_capacitance * A * h),
+            [cell.anode_capacitance],
+        ]
+    )
     Gzz, Gzy, Gyy = Gq[:nz, :nz], Gq[:nz, nz:], Gq[nz:, nz:]
     X = np.linalg.solve(Gyy, np.column_stack([Gzy.T, fq[nz:]]))
     S = Gzz - Gzy @ X[:, :nz]
@@ -119,7 +125,7 @@ def step_response(cell: TwoRailCell, voltage_V: float, n_volumes: int) -> StepRe
         # floating electronic rail: its charge sum_k D_k z_k is conserved (S 1_c = 0,
         # 1_c^T f = 0); move that mode to a finite rate, leaving the others unchanged
         one = np.zeros(nz)
-        one[1:N + 1] = 1.0
+        one[1 : N + 1] = 1.0
         Done = D * one
         S = S + np.abs(S).max() * np.outer(Done, Done) / (one @ Done)
     root = np.sqrt(D)  # D diagonal: S w = lambda D w is a standard problem in D^(1/2) w

@@ -59,10 +59,10 @@ from dataclasses import dataclass
 
 import pybamm
 
+from drysheet.constants import FARADAY_C_PER_MOL, arrhenius
 from drysheet.layer import Layer
-from drysheet.materials import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, MATERIALS
+from drysheet.materials import MATERIALS
 
-T_REF_K = 298.15
 M_CF2_g_mol = 50.01  # C 12.011 + 2 F 18.998 (IUPAC atomic weights)
 
 # Interphase molar volume per mol Li: (5 Li2S + Li3P + LiCl) / 8 Li, with Li2S 45.95 g/mol,
@@ -194,10 +194,10 @@ def add_anode_interphase(
     P = pybamm.Parameter
     T = temperature_K
 
-    def arrhenius(ea_name: str) -> pybamm.Symbol:
-        return pybamm.exp(-P(ea_name) / GAS_CONSTANT_J_PER_MOL_K * (1 / T - 1 / T_REF_K))
+    def activated(ea_name: str) -> pybamm.Symbol:
+        return arrhenius(T, ea_J_mol=P(ea_name), xp=pybamm)
 
-    transport = arrhenius("Interphase transport activation energy [J.mol-1]")
+    transport = activated("Interphase transport activation energy [J.mol-1]")
     sigma_i = P("SE interphase ionic conductivity [S.m-1]") * transport
     sigma_e = P("SE interphase electronic conductivity [S.m-1]") * transport
     sigma_lif = P("LiF film ionic conductivity [S.m-1]") * transport
@@ -214,7 +214,7 @@ def add_anode_interphase(
 
     model.rhs[L] = wagner_growth_rate_m_s(L, driving, sigma_e, sigma_i, leak, v_m)
     model.initial_conditions[L] = L0
-    k_p = P("PTFE reduction rate constant [s-1]") * arrhenius(
+    k_p = P("PTFE reduction rate constant [s-1]") * activated(
         "PTFE reduction activation energy [J.mol-1]"
     )
     onset = ptfe_onset_factor(

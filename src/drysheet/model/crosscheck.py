@@ -22,6 +22,7 @@ import numpy as np
 import pybamm
 
 from drysheet.cell import study_cell
+from drysheet.constants import T_REF_K, arrhenius
 from drysheet.model import ncm85
 from drysheet.model.parameters import (
     ANODE_J0_A_m2,
@@ -30,7 +31,7 @@ from drysheet.model.parameters import (
     ncm85_particle_radius_m,
     parameter_values,
 )
-from drysheet.model.ssb_half_cell import R_GAS, SolidStateHalfCell
+from drysheet.model.ssb_half_cell import SolidStateHalfCell
 
 STOCK_ELECTROLYTE_POROSITY = 0.3
 
@@ -47,7 +48,7 @@ class SharedCase:
     sigma_s_S_m: float = 1.0
     area_m2: float = 0.785e-4
     initial_li_fraction: float = 0.3
-    temperature_K: float = 298.15
+    temperature_K: float = T_REF_K
 
     @property
     def one_c_A(self) -> float:
@@ -93,12 +94,12 @@ def stock_setup(case: SharedCase, k_sto: float, d_decades: float, mesh: tuple[in
             2
             * j0_half
             * pybamm.sqrt(x * (1 - x))
-            * pybamm.exp(-ncm85.J0_ACTIVATION_J_mol / R_GAS * (1 / T - 1 / 298.15))
+            * arrhenius(T, ea_J_mol=ncm85.J0_ACTIVATION_J_mol, xp=pybamm)
         )
 
     def diffusivity(sto, T):
         return ncm85.diffusivity_m2_s(
-            sto, pybamm.exp(-NCM_DIFFUSION_EA_J_mol / R_GAS * (1 / T - 1 / 298.15)), d_decades
+            sto, arrhenius(T, ea_J_mol=NCM_DIFFUSION_EA_J_mol, xp=pybamm), d_decades
         )
 
     p.update(
@@ -132,7 +133,7 @@ def stock_setup(case: SharedCase, k_sto: float, d_decades: float, mesh: tuple[in
             "Nominal cell capacity [A.h]": case.one_c_A,
             "Initial temperature [K]": case.temperature_K,
             "Ambient temperature [K]": case.temperature_K,
-            "Reference temperature [K]": 298.15,
+            "Reference temperature [K]": T_REF_K,
         }
     )
     var_pts = {"x_n": 5, "x_s": 5, "x_p": mesh[0], "r_n": 5, "r_p": mesh[1]}

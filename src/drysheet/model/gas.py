@@ -66,7 +66,8 @@ import pandas as pd
 import yaml
 from scipy.integrate import cumulative_trapezoid
 
-from drysheet.materials import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, MATERIALS
+from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, T_REF_K
+from drysheet.materials import MATERIALS
 from drysheet.model.ncm85 import IN_INLI_VS_LI_V
 from drysheet.result import CURRENT, TIME, VOLTAGE, Result
 
@@ -199,7 +200,7 @@ def first_order_release(
 
 # --- the submodel -------------------------------------------------------------------------
 def evolve_gases(
-    traj: pd.DataFrame, p: GasParameters, temperature_K: float = 298.15
+    traj: pd.DataFrame, p: GasParameters, temperature_K: float = T_REF_K
 ) -> pd.DataFrame:
     """Gas flows and amounts along a `trajectory`.
 

@@ -41,6 +41,7 @@ import numpy as np
 import pybamm
 from pybamm.input.parameters.lithium_ion.Chen2020 import nmc_LGM50_ocp_Chen2020
 
+from drysheet.constants import FARADAY_C_PER_MOL
 from drysheet.materials import MATERIALS, NCM85_THEORETICAL_mAh_g
 
 IN_INLI_VS_LI_V = (
@@ -63,7 +64,9 @@ D_X_MID = 0.92  # estimate
 D_X_WIDTH = 0.025  # estimate
 
 # Maximum Li concentration: theoretical capacity x density / F (arithmetic).
-C_MAX_mol_m3 = NCM85_THEORETICAL_mAh_g * 3.6 * MATERIALS["NCM85"].density_g_cm3 * 1e6 / 96485.33212
+C_MAX_mol_m3 = (
+    NCM85_THEORETICAL_mAh_g * 3.6 * MATERIALS["NCM85"].density_g_cm3 * 1e6 / FARADAY_C_PER_MOL
+)
 
 # Exchange-current prefactor: Chen2020's NMC rate constant 3.42e-6 A m-2 (m3/mol)^1.5 with its
 # c_e = 1000 mol/m3 and c_max = 63104 mol/m3 gives j0 = 3.4 A/m2 at x = 0.5, 25 C; we keep that

@@ -100,12 +100,13 @@ from __future__ import annotations
 
 import pybamm
 
+from drysheet.constants import FARADAY_C_PER_MOL as F
+from drysheet.constants import GAS_CONSTANT_J_PER_MOL_K as R_GAS
+from drysheet.constants import arrhenius
 from drysheet.model import ncm85
 from drysheet.model.anode_interphase import add_anode_interphase
 from drysheet.transport import ncm_electronic_conductivity_S_per_m
 
-F = 96485.33212
-R_GAS = 8.314462618
 STRAIN_TRACKING_RATE_s = 1e-2  # 1/s: s follows the running maximum within ~100 s
 
 
@@ -166,10 +167,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
         i_cell = I_cell / A
 
         F_RT = F / (R_GAS * T)
-        arrh_j0 = pybamm.exp(-ncm85.J0_ACTIVATION_J_mol / R_GAS * (1 / T - 1 / 298.15))
-        arrh_D = pybamm.exp(
-            -_p("NCM diffusion activation energy [J.mol-1]") / R_GAS * (1 / T - 1 / 298.15)
-        )
+        arrh_j0 = arrhenius(T, ea_J_mol=ncm85.J0_ACTIVATION_J_mol, xp=pybamm)
+        arrh_D = arrhenius(T, ea_J_mol=_p("NCM diffusion activation energy [J.mol-1]"), xp=pybamm)
 
         # ---- variables -------------------------------------------------------
         Q = pybamm.Variable("Discharge capacity [A.h]")
@@ -249,8 +248,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
 
         a_j_total = a * j
         if side_reactions:
-            arrh_ox = pybamm.exp(
-                -_p("SE oxidation activation energy [J.mol-1]") / R_GAS * (1 / T - 1 / 298.15)
+            arrh_ox = arrhenius(
+                T, ea_J_mol=_p("SE oxidation activation energy [J.mol-1]"), xp=pybamm
             )
             tafel = arrh_ox * pybamm.exp(alpha_ox * F_RT * (phi_s - phi_e - U_ox))
             # cracks open uncoated CAM surface: the share 1 - phi_conn oxidises at the bare rate

@@ -32,8 +32,8 @@ import pandas as pd
 import pybamm
 from matplotlib.figure import Figure
 
+from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, arrhenius
 from drysheet.errors import DrysheetInputError
-from drysheet.materials import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K
 from drysheet.model import anode_interphase
 from drysheet.model.parameters import calibrated_constants
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
@@ -69,10 +69,8 @@ class SymmetricCell(pybamm.BaseModel):
             anode_interphase.add_anode_interphase(self, e, li_potential, T) for e in ELECTRODES
         ]
 
-        j0 = P("Li|SE exchange current density at 25 C [A.m-2]") * pybamm.exp(
-            -P("Li|SE charge-transfer activation energy [J.mol-1]")
-            / GAS_CONSTANT_J_PER_MOL_K
-            * (1 / T - 1 / anode_interphase.T_REF_K)
+        j0 = P("Li|SE exchange current density at 25 C [A.m-2]") * arrhenius(
+            T, ea_J_mol=P("Li|SE charge-transfer activation energy [J.mol-1]"), xp=pybamm
         )
         eta = 2 * GAS_CONSTANT_J_PER_MOL_K * T / FARADAY_C_PER_MOL * pybamm.arcsinh(i / (2 * j0))
         r_films = sum(ip.resistance_Ohm_m2 for ip in interphases)

@@ -9,12 +9,13 @@ sheets and In/InLi.
 
 from __future__ import annotations
 
+from drysheet.constants import T_REF_K
 from drysheet.formulation import get_formulation
 from drysheet.layer import Layer, make_layer
 from drysheet.processing import DrySheet, PowderPressing
 
 MEASUREMENT_PRESSURE_MPa = 200.0
-MEASUREMENT_TEMPERATURE_K = 298.15
+MEASUREMENT_TEMPERATURE_K = T_REF_K
 SEPARATOR_THICKNESS_um = 1000.0  # SYSTEM.md §3-4
 CELL_AREA_cm2 = 0.785398  # 10 mm PEEK sleeve
 CATHODE_SHEET_PTFE_WT_PCT = 0.5

@@ -30,8 +30,9 @@ from __future__ import annotations
 import pandas as pd
 
 from drysheet.cell import Cell
+from drysheet.constants import FARADAY_C_PER_MOL
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
-from drysheet.materials import FARADAY_C_PER_MOL, ONE_C_mA_PER_g
+from drysheet.materials import ONE_C_mA_PER_g
 from drysheet.result import Result
 from drysheet.study.cycling import LONG_BLOCK
 
