@@ -11,9 +11,21 @@ from drysheet.formulation import PRESETS, Formulation, get_formulation
 from drysheet.layer import Layer, make_layer
 from drysheet.processing import DrySheet, PowderPressing, SlurryCast
 from drysheet.protocols import Protocol, study_protocol
-from drysheet.simulate import Simulator, simulate
 
 __version__ = "0.1.0"
+
+_LAZY = {"Simulator": "drysheet.simulate", "simulate": "drysheet.simulate"}
+
+
+def __getattr__(name: str):
+    """Load the solver-backed names on first use (PEP 562): importing drysheet, its data
+    model or its CLI does not import PyBaMM, which takes seconds."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'drysheet' has no attribute {name!r}")
+
 
 __all__ = [
     "PRESETS",

@@ -17,12 +17,14 @@ a 1-minute rest opens every cycle after the first (``rest_between_cycles_min``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pybamm
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
+
+if TYPE_CHECKING:
+    import pybamm
 
 STUDY_V_MIN, STUDY_V_MAX = 2.3, 3.7  # V vs In/InLi (SYSTEM.md §5.3)
 RATE_TEST_C = (0.1, 0.2, 0.5, 1.0)
@@ -109,6 +111,8 @@ class Protocol(BaseModel):
 
     def experiment(self, unit: str = "A") -> pybamm.Experiment:
         """The pybamm.Experiment (``unit`` as in `Step.pybamm_steps`)."""
+        import pybamm  # imported where it is used: the CLI answers without loading PyBaMM
+
         return pybamm.Experiment(self.pybamm_cycles(unit))
 
     @property

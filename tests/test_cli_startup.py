@@ -1,0 +1,18 @@
+"""The command line answers without loading the solver stack (PyBaMM takes seconds)."""
+
+import subprocess
+import sys
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"{statement}; import sys; print(' '.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in out.stdout.split()}
+
+
+def test_importing_the_cli_does_not_import_pybamm():
+    assert "pybamm" not in _modules_after("import drysheet.cli")
+
+
+def test_simulator_is_still_reachable_from_the_package():
+    assert "pybamm" in _modules_after("import drysheet; drysheet.Simulator")
