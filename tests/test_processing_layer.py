@@ -45,7 +45,7 @@ def test_sheets_have_finer_se_hence_more_cam_se_contact_and_compliance():
     )
     assert sheet.contact_area_fraction > pellet.contact_area_fraction
     assert pellet.compliance == 0.0 < sheet.compliance
-    assert pellet.porosity < sheet.porosity  # pellets are denser (SYSTEM.md §6)
+    assert pellet.porosity < sheet.porosity  # pellets are denser (docs/system.md §6)
 
 
 def test_pores_beside_cam_leave_its_surface_uncovered():

@@ -1,4 +1,4 @@
-"""Cells: the three architectures of the study plus the slurry reference (SYSTEM.md §4).
+"""Cells: the three architectures of the study plus the slurry reference (docs/system.md §4).
 
 A `Cell` is a validated description (loadable from YAML); its `cathode` and
 `separator` layers are derived from it through the processing routes.
@@ -25,14 +25,14 @@ from drysheet.processing import DrySheet, PowderPressing, SlurryCast
 
 Architecture = Literal["powder-powder", "sheet-powder", "sheet-sheet", "slurry"]
 STUDY_ARCHITECTURES: tuple[str, ...] = ("powder-powder", "sheet-powder", "sheet-sheet")
-ASSEMBLY_PRESSURE_MPa = 437.0  # SYSTEM.md §3 (powder route)
-SEPARATOR_PRESS_MPa = 62.0  # SYSTEM.md §3
+ASSEMBLY_PRESSURE_MPa = 437.0  # docs/system.md §3 (powder route)
+SEPARATOR_PRESS_MPa = 62.0  # docs/system.md §3
 
 
 class Cell(BaseModel):
     """One solid-state cell: cathode | separator | In/InLi anode.
 
-    Defaults are the study's (SYSTEM.md §4-5): 13.8 mg NCM85/cm2, ~1000 um
+    Defaults are the study's (docs/system.md §4-5): 13.8 mg NCM85/cm2, ~1000 um
     separator, 45 C, 81 MPa stack pressure, 0.5 wt% PTFE in sheets.
     """
 

@@ -1,4 +1,4 @@
-"""Formulations: the mass ratios of the composite premix (SYSTEM.md §2).
+"""Formulations: the mass ratios of the composite premix (docs/system.md §2).
 
 A formulation lists materials by name with mass percentages that sum to 100.
 Binder added during dry processing (PTFE) is *not* part of the premix: it is a

@@ -1,4 +1,4 @@
-"""Layers: what a formulation becomes after processing (SYSTEM.md §3-4).
+"""Layers: what a formulation becomes after processing (docs/system.md §3-4).
 
 A `Layer` holds the microstructure descriptors that transport and the cell
 model use: thickness, porosity, phase volume fractions, the CAM|SE contact

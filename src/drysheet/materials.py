@@ -97,7 +97,7 @@ MATERIALS: dict[str, Material] = {
 
 # Theoretical capacity of NCM85 for one Li per formula unit: F / (3.6 M) (arithmetic).
 NCM85_THEORETICAL_mAh_g = FARADAY_C_PER_MOL / (3.6 * MATERIALS["NCM85"].molar_mass_g_mol)
-# The study's C-rate definition (SYSTEM.md §5.3): 1C = 190 mA per g NCM85.
+# The study's C-rate definition (docs/system.md §5.3): 1C = 190 mA per g NCM85.
 ONE_C_mA_PER_g = 190.0
 
 

@@ -1,4 +1,4 @@
-"""Processing routes and what they do to a layer's microstructure (SYSTEM.md §3).
+"""Processing routes and what they do to a layer's microstructure (docs/system.md §3).
 
 Three routes:
 
@@ -13,14 +13,14 @@ Porosity follows the Heckel compaction law (Heckel, Trans. Metall. Soc. AIME
 has seen. K and A are set from two literature porosities of cold-pressed
 NCM/LPSCl composites: 13-17 % at 380 MPa (Minnmann et al., JES 168 (2021)
 040537, taken as 15 %) and an *estimated* 25 % at 100 MPa. PTFE sheets keep
-residual porosity (the fibril network springs back, SYSTEM.md §3): their
+residual porosity (the fibril network springs back, docs/system.md §3): their
 porosity is the Heckel value times (1 + SPRINGBACK * c), c the binder
 compliance (so a sheet with vanishing PTFE tends to a pellet). Both are estimates,
 documented so a measured compaction curve can replace them.
 
 SE particle size: the powder route keeps the as-received LPSCl (d50 ~5 um with
 agglomerates > 20 um, estimate); shear during fibrillation fragments particles
-above ~20 um (SYSTEM.md §3), leaving finer SE, taken as 2 um (estimate).
+above ~20 um (docs/system.md §3), leaving finer SE, taken as 2 um (estimate).
 """
 
 from __future__ import annotations

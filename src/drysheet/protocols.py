@@ -1,5 +1,5 @@
 """Cycling protocols: rests, CC charge/discharge to voltage limits, optional CV holds,
-organised in labelled, repeated blocks (SYSTEM.md §5.3, §5.6).
+organised in labelled, repeated blocks (docs/system.md §5.3, §5.6).
 
 A `Protocol` turns into a `pybamm.Experiment` whose currents are in C-rate
 units: the model multiplies them by the cell's 1C current (190 mA per g NCM85),
@@ -26,7 +26,7 @@ from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
 if TYPE_CHECKING:
     import pybamm
 
-STUDY_V_MIN, STUDY_V_MAX = 2.3, 3.7  # V vs In/InLi (SYSTEM.md §5.3)
+STUDY_V_MIN, STUDY_V_MAX = 2.3, 3.7  # V vs In/InLi (docs/system.md §5.3)
 RATE_TEST_C = (0.1, 0.2, 0.5, 1.0)
 RATE_LABELS = {0.05: "C/20", 0.1: "C/10", 0.2: "C/5", 0.5: "C/2", 1.0: "1C", 2.0: "2C"}
 CC_DURATION_MARGIN = 1.6  # a CC step may last this many times its nominal 1/C hours
@@ -175,7 +175,7 @@ def study_protocol(
 
 
 def dems_protocol(v_max: float) -> Protocol:
-    """The DEMS run (SYSTEM.md §5.6): 6 h rest, one C/20 cycle, room temperature."""
+    """The DEMS run (docs/system.md §5.6): 6 h rest, one C/20 cycle, room temperature."""
     return Protocol(
         name="dems",
         v_min=STUDY_V_MIN,

@@ -24,9 +24,10 @@ from drysheet.result import Result
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MESH = (15, 10)  # (n_x, n_r): capacities within 0.5 % of a 120 x 40 mesh (DESIGN.md)
-# rtol 1e-3 stops on wrong events (DESIGN.md); 1e-5 is 1.3x faster with the same
-# capacities but fails the 4.4 V DEMS charge of the sheet-sheet cell, so 1e-6
+# docs/model.md, numerical pitfalls: a (n_x, n_r) = 15 x 10 mesh gives capacities within
+# 0.5 % of a 120 x 40 one; rtol 1e-3 stops on wrong events; 1e-5 is 1.3x faster with the
+# same capacities but fails the 4.4 V DEMS charge of the sheet-sheet cell, so 1e-6
+DEFAULT_MESH = (15, 10)
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-8
 
 # Scalar model states recorded at the end of every cycle (Result.extras["cycle_states"]);

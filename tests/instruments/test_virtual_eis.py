@@ -1,4 +1,4 @@
-"""Virtual impedance spectrometer of the blocking cell (SYSTEM.md §5.1)."""
+"""Virtual impedance spectrometer of the blocking cell (docs/system.md §5.1)."""
 
 from __future__ import annotations
 

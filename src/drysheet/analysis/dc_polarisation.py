@@ -1,4 +1,4 @@
-"""DC polarisation analysis: steady state and partial conductivities (SYSTEM.md §5.2).
+"""DC polarisation analysis: steady state and partial conductivities (docs/system.md §5.2).
 
 Two cells, both at room temperature and 200 MPa:
 

@@ -1,6 +1,6 @@
 """Impedance analysis: read EIS exports, fit the blocking cell, Kramers–Kronig, Arrhenius.
 
-Ionic conductivity from SS | layer | SS (SYSTEM.md §5.1): ``sigma = L/(R_ion A)``
+Ionic conductivity from SS | layer | SS (docs/system.md §5.1): ``sigma = L/(R_ion A)``
 with ``R_ion`` the electrolyte resistance, i.e. the real-axis value between
 the electrolyte arcs and the blocking-electrode spike.
 

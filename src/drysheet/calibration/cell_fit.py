@@ -71,7 +71,7 @@ PARAMETERS = [
         meaning="unpassivated SE oxidation current at C65|LPSCl at 3.7 V, 25 C",
     ),
     # alpha >= 0.25: Tafel slopes above ~250 mV/dec at 45 C would spread SE oxidation over
-    # the whole voltage window, against the onset behaviour reported for LPSCl (SYSTEM.md §1)
+    # the whole voltage window, against the onset behaviour reported for LPSCl (docs/system.md §1)
     FitParameter(
         "SE oxidation transfer coefficient",
         0.25,

@@ -1,4 +1,4 @@
-"""Virtual DC polarisation (chronoamperometry) of the cells of SYSTEM.md §5.2.
+"""Virtual DC polarisation (chronoamperometry) of the cells of docs/system.md §5.2.
 
 Ion-blocking ``SS | layer | SS`` at 50 mV (Hebb–Wagner / Yokota): right after
 the step both carriers carry current, ``I0 = (sigma_i + sigma_e) A V/L``; the

@@ -1,6 +1,6 @@
 """Virtual DEMS: the study's in-situ gas analysis as raw mass-spectrometer signals.
 
-The DEMS cell (SYSTEM.md §5.6): coated formulation, the given architecture,
+The DEMS cell (docs/system.md §5.6): coated formulation, the given architecture,
 6 h rest and one C/20 cycle at room temperature in the window 2.3-3.9 V
 (powder-powder) or 2.3-4.4 V (sheet-sheet) vs In/InLi. The cell model is run
 (`drysheet.simulate.Simulator`), the gas submodel (`drysheet.model.gas`)
@@ -35,10 +35,10 @@ from drysheet.protocols import Protocol, dems_protocol
 from drysheet.result import TIME, Result
 from drysheet.simulate import Simulator
 
-#: upper cut-off of the DEMS window per architecture, V vs In/InLi (SYSTEM.md §5.6)
+#: upper cut-off of the DEMS window per architecture, V vs In/InLi (docs/system.md §5.6)
 DEMS_WINDOWS_V = {"powder-powder": 3.9, "sheet-sheet": 4.4}
 DEMS_FORMULATION = "coated"
-REST_S = 6 * 3600.0  # the DEMS protocol's opening rest (SYSTEM.md §5.6)
+REST_S = 6 * 3600.0  # the DEMS protocol's opening rest (docs/system.md §5.6)
 BACKGROUND_MARGIN_S = 600.0  # background window ends this long before current flows
 
 # Quadrupole MS (estimates): N2 sensitivity of an electron-multiplier QMS behind a

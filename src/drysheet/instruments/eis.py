@@ -1,4 +1,4 @@
-"""Virtual impedance spectrometer for the blocking cell SS | layer | SS (SYSTEM.md §5.1).
+"""Virtual impedance spectrometer for the blocking cell SS | layer | SS (docs/system.md §5.1).
 
 The study measured 0.1 Hz – 7 MHz at 20 mV amplitude, 200 MPa, room
 temperature. The 20 mV amplitude is small against the thermal voltage

@@ -1,4 +1,4 @@
-"""Gas evolution of the NCM85 | LPSCl composite cathode in the first cycle (SYSTEM.md §5.6, §6).
+"""Gas evolution of the NCM85 | LPSCl cathode in the first cycle (docs/system.md §5.6, §6).
 
 Coupling
 --------

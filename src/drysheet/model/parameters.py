@@ -184,7 +184,7 @@ def cell_inputs(
 
 
 def one_c_current_A(cell: Cell) -> float:
-    """1C = 190 mA per g NCM85 (SYSTEM.md §5.3) for this cell's CAM mass."""
+    """1C = 190 mA per g NCM85 (docs/system.md §5.3) for this cell's CAM mass."""
     return ONE_C_mA_PER_g * 1e-3 * cell.cam_mass_g
 
 

@@ -16,7 +16,7 @@ collector); particle coordinate rho = r / R in [0, 1].
 * Electronic conduction, sigma_s = kappa_net phi_conn psi sigma_NCM(x_surf, T) + sigma_C:
       i_s = -(sigma_s / L) dphi_s/dX,        di_s/dX = -L (a j + ...) - i * delta_cc
   with zero-flux ends and the cell current as a sink in the current-collector
-  cell (robust with a decades-wide sigma_s; DESIGN.md pitfalls).
+  cell (robust with a decades-wide sigma_s; docs/model.md, numerical pitfalls).
 * Particle diffusion with D(x) (NCM85): dc/dt = (1/R^2) div(D grad c),
       -D dc/drho|_1 = R theta psi j / F   (the contact current spread over the sphere).
 * Chemomechanical contact: a brittle layer loses CAM contacts when NCM
@@ -53,7 +53,7 @@ collector); particle coordinate rho = r / R in [0, 1].
   Isolated particles leave both the active area and the electronic network; a
   full-depth cycle in a pellet (c = 0) pressed at 437 MPa with a sparse network
   adds D = 2 k_fat whatever m. Cold pressing fractures NCM secondary particles
-  before any cycling (SYSTEM.md §3: pellets are "prone to particle fracture"):
+  before any cycling (docs/system.md §3: pellets are "prone to particle fracture"):
   D starts at D_0 = beta_p (1 - c) r, r = p_max / 437 MPa, p_max the highest
   pressure the cathode has seen (linear in pressure: an estimate; beta_p
   calibrated with the first cycle); a fibril network holds the fragments

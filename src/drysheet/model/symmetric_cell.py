@@ -1,6 +1,6 @@
 """Symmetric Li | LPSCl separator | Li cell under galvanostatic plating/stripping.
 
-SYSTEM.md §6: Li|SE|Li cells with a 0.5 wt% PTFE separator show larger
+docs/system.md §6: Li|SE|Li cells with a 0.5 wt% PTFE separator show larger
 resistance growth than with a pellet separator. This is a qualitative
 prediction (no target in targets.yaml).
 
@@ -16,7 +16,7 @@ interphase growth; it sets the voltage
     R_bulk = L_sep / sigma_ion(layer, T)    (`drysheet.transport`),
 
 and the cell's total area resistance R = V / i (open-circuit voltage 0).
-Separator: the study's 1000 um separator (SYSTEM.md §3-4; the LPSCl pellet or
+Separator: the study's 1000 um separator (docs/system.md §3-4; the LPSCl pellet or
 the PTFE sheet of `separator_layer`); the thickness sets only R_bulk.
 """
 

@@ -1,4 +1,4 @@
-"""The layers of the study's conductivity measurements (SYSTEM.md §5.1-5.2, Fig. 1).
+"""The layers of the study's conductivity measurements (docs/system.md §5.1-5.2, Fig. 1).
 
 Separator: SS | separator | SS at 200 MPa, 25 C (EIS). PTFE > 0 means a dry
 sheet, 0 wt% the cold-pressed pellet (pressed at 62 MPa, measured at 200 MPa).
@@ -16,15 +16,15 @@ from drysheet.processing import DrySheet, PowderPressing
 
 MEASUREMENT_PRESSURE_MPa = 200.0
 MEASUREMENT_TEMPERATURE_K = T_REF_K
-SEPARATOR_THICKNESS_um = 1000.0  # SYSTEM.md §3-4
+SEPARATOR_THICKNESS_um = 1000.0  # docs/system.md §3-4
 CELL_AREA_cm2 = 0.785398  # 10 mm PEEK sleeve
 CATHODE_SHEET_PTFE_WT_PCT = 0.5
-CATHODE_SHEET_LOADING_mg_cm2 = 13.8  # SYSTEM.md §4
+CATHODE_SHEET_LOADING_mg_cm2 = 13.8  # docs/system.md §4
 SE_SHEET_IN_DC_CELL_THICKNESS_um = 300.0  # estimate: thin SE sheets of the electron-blocking cell
 ANODE_CHARGE_TRANSFER_ohm_cm2 = 1.0  # estimate: In/InLi | LPSCl interface at 25 C
-DC_ION_BLOCKING_V = 0.05  # SYSTEM.md §5.2
-DC_ELECTRON_BLOCKING_V = 0.1  # SYSTEM.md §5.2
-SEPARATOR_PTFE_SCREEN_WT_PCT = (0.0, 0.2, 0.5, 0.75, 1.0)  # SYSTEM.md §2
+DC_ION_BLOCKING_V = 0.05  # docs/system.md §5.2
+DC_ELECTRON_BLOCKING_V = 0.1  # docs/system.md §5.2
+SEPARATOR_PTFE_SCREEN_WT_PCT = (0.0, 0.2, 0.5, 0.75, 1.0)  # docs/system.md §2
 
 
 def separator_layer(ptfe_wt_pct: float) -> Layer:

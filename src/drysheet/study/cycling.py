@@ -4,7 +4,7 @@ Runs the full study protocol for the nine formulation x architecture cells and
 the slurry reference through one built `Simulator` and extracts the
 observables: first-cycle capacity and CE (calibrated), second-cycle CE and rate
 capability (predictions), capacity retention over the long C/5 block
-(SYSTEM.md §5.3: last / first C/5 discharge of that block).
+(docs/system.md §5.3: last / first C/5 discharge of that block).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ LONG_BLOCK = "long C/5"
 
 
 def study_cells() -> dict[tuple[str, str], Cell]:
-    """The nine study cells plus the slurry reference (keyed as in OBSERVABLES.md)."""
+    """The nine study cells plus the slurry reference (keyed as in docs/observables.md)."""
     cells = {
         (f, a): study_cell(f, a)
         for f, a in itertools.product(STUDY_CATHODE_FORMULATIONS, STUDY_ARCHITECTURES)

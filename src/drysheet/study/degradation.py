@@ -1,5 +1,5 @@
 """What the degradation states say after the study protocol: mechanism breakdown
-and post-mortem proxies, per cell (SYSTEM.md §5.4-5.5, §6).
+and post-mortem proxies, per cell (docs/system.md §5.4-5.5, §6).
 
 Mechanism breakdown of the fade over the long C/5 block (first -> last C/5
 discharge). Capacity scales with the connected CAM fraction phi_conn, so
@@ -100,7 +100,7 @@ def post_mortem(
     return pd.DataFrame(rows)
 
 
-# study observation (SYSTEM.md §6) -> (proxy column, the architecture group that should be higher)
+# study observation (docs/system.md §6) -> (proxy column, the architecture group higher in it)
 STUDY_ORDERINGS = {
     "more CEI (PO3-, SO3-) in sheet cathodes": ("cei_PO3_SO3_proxy_umol_e_per_g", "sheet"),
     "more polysulfides (S2-) in pellets": ("polysulfide_S2_proxy_C_per_m2", "pellet"),

@@ -1,4 +1,4 @@
-"""Observables: the rows of ``observables.csv`` (OBSERVABLES.md).
+"""Observables: the rows of ``observables.csv`` (docs/observables.md).
 
 Each row is computed by running the model; the ``target`` column is looked up
 from targets.yaml *after* the value is computed, only for comparison.

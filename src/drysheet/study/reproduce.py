@@ -40,7 +40,7 @@ from drysheet.study.report import Section, write_report
 from drysheet.study.targets import load_targets
 from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_S_per_m
 
-# two DEMS states of charge this close count as "similar" (the study's wording, SYSTEM.md §5.6)
+# two DEMS states of charge this close count as "similar" (the study's wording, docs/system.md §5.6)
 SIMILAR_SOC_POINTS = 5.0
 
 INTRO = """<p>Every number and curve here was computed by drysheet's models; the study's
@@ -185,7 +185,7 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
     )
     autopsy_text = (
         "<p>Post-mortem proxies after 100 cycles, to set beside the study's ToF-SIMS and SEM "
-        "(SYSTEM.md §6: sheets carry more CEI (PO3-, SO3-), CF3- only in sheets and nearly "
+        "(docs/system.md §6: sheets carry more CEI (PO3-, SO3-), CF3- only in sheets and nearly "
         "constant, S2- higher in pellets; pellets crack and detach). See "
         "drysheet.study.degradation for how each proxy is defined.</p>"
     )
@@ -227,7 +227,7 @@ def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
         if run.result.meta["status"] != "completed"
     ]
     text = (
-        "<p>Virtual DEMS of the coated cells (SYSTEM.md §5.6): the cell model runs the "
+        "<p>Virtual DEMS of the coated cells (docs/system.md §5.6): the cell model runs the "
         "C/20 cycle at 25 °C, the gas submodel (drysheet.model.gas) gives molar flows, a "
         "virtual mass spectrometer turns them into ion currents and drysheet.analysis.dems "
         "turns those back into µmol/g. Gas parameters are fitted to the powder-powder "
@@ -245,7 +245,7 @@ def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
 
 def _dems_state_of_charge_html(soc: dict[str, float]) -> str:
     """The study chose the sheet-sheet window (4.4 V) to reach a state of charge like the
-    powder-powder cell's at 3.9 V (SYSTEM.md §5.6): a qualitative check of the prediction.
+    powder-powder cell's at 3.9 V (docs/system.md §5.6): a qualitative check of the prediction.
     ``soc``: the model's state of charge (%) per architecture."""
     target = load_targets()["dems_first_cycle"]["powder-powder"]["state_of_charge_reached_pct"]
     return (
