@@ -9,7 +9,9 @@ import pytest
 from drysheet.errors import DrysheetInputError
 from drysheet.result import (
     CYCLE_COLUMNS,
+    NO_CAPACITY_mAh_g,
     Result,
+    RunStatus,
     assign_cycles,
     capacity_retention_pct,
     check_timeseries,
@@ -200,3 +202,29 @@ def test_write_cycler_csv_round_trip(tmp_path):
     assert back.attrs["cell"] == "sim"
     again = Result.from_timeseries(back, back.attrs["cam_mass_g"])
     pd.testing.assert_frame_equal(again.cycles, result.cycles, check_exact=False, rtol=1e-12)
+
+
+def test_run_status_kinds_and_messages():
+    done = RunStatus("completed")
+    assert done.ok and done.clean and done.message == "completed"
+    noted = RunStatus("completed", "steps ended at once")
+    assert noted.ok and not noted.clean and noted.message == "completed (steps ended at once)"
+    stopped = RunStatus("stopped", "event: Minimum voltage", cycle=3, step=2, label="rate 1C")
+    assert not stopped.ok
+    assert str(stopped) == (
+        "stopped in cycle 3 (rate 1C): event: Minimum voltage; 2 full cycles kept"
+    )
+    assert not RunStatus("failed", "no step solved").ok
+    empty = RunStatus("completed", no_capacity=True)
+    assert not empty.ok and "no capacity" in empty.message
+
+
+@pytest.mark.parametrize(("current_A", "no_capacity"), [(1.9e-4, False), (1.9e-6, True)])
+def test_a_run_that_delivers_nothing_is_flagged(current_A: float, no_capacity: bool):
+    """C/10 for 4.5 h discharges 85.5 mAh/g; C/1000 only 0.86 (< 1 mAh/g in every cycle)."""
+    res = Result.from_timeseries(
+        cc_cycles(current_A=current_A), MASS_G, status=RunStatus("completed")
+    )
+    assert (res.cycles["discharge_capacity_mAh_g"].max() < NO_CAPACITY_mAh_g) == no_capacity
+    assert res.status.no_capacity == no_capacity and res.status.ok != no_capacity
+    assert Result.from_timeseries(cc_cycles(), MASS_G).status is None  # a measured record

@@ -4,6 +4,7 @@ import pytest
 from drysheet.cell import study_cell
 from drysheet.model.parameters import calibrated_constants
 from drysheet.protocols import Block, Protocol, Step, study_protocol
+from drysheet.result import RunStatus
 from drysheet.simulate import Simulator
 
 
@@ -15,7 +16,7 @@ def first_two():
 def test_first_cycles_are_physical(first_two):
     result = first_two.run(study_cell("coated", "sheet-sheet"))
     cyc = result.cycles
-    assert len(cyc) == 2 and result.meta["status"] == "completed"
+    assert len(cyc) == 2 and result.status == RunStatus("completed")
     assert 170 < cyc["discharge_capacity_mAh_g"].iloc[0] < 240
     assert (
         75 < cyc["coulomb_efficiency_pct"].iloc[0] < cyc["coulomb_efficiency_pct"].iloc[1] <= 100.5
@@ -65,6 +66,13 @@ def test_a_protocol_that_cannot_continue_keeps_the_completed_cycles():
         blocks=(Block(label="ok", steps=ok), Block(label="overcharge", steps=overcharge)),
     )
     result = Simulator(protocol).run(study_cell("coated", "sheet-sheet"))
-    assert result.meta["status"].startswith("stopped in cycle 2 (overcharge)")
-    assert "1 full cycles kept" in result.meta["status"]
+    status = result.status
+    assert (status.kind, status.cycle, status.label, status.ok) == (
+        "stopped",
+        2,
+        "overcharge",
+        False,
+    )
+    assert status.message.startswith("stopped in cycle 2 (overcharge)")
+    assert "1 full cycles kept" in status.message
     assert result.cycles["discharge_capacity_mAh_g"].iloc[0] > 50

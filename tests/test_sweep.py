@@ -99,6 +99,21 @@ def test_solver_failure_is_recorded_with_its_error():
     assert row["cathode_thickness_um"] > 0  # descriptors kept
 
 
+@pytest.mark.parametrize(
+    "extreme",
+    [
+        {"temperature_C": -40.0},
+        {"cam_loading_mg_cm2": 100.0},
+        {"cam_wt_pct": 99.0},
+        {"stack_pressure_MPa": 1000.0},
+    ],
+)
+def test_valid_but_extreme_cell_says_it_delivers_no_capacity(extreme):
+    row = simulate_point(ONE_CYCLE.model_dump_json(), {**design_points(SweepSpace())[0], **extreme})
+    assert row["status"] == "completed" and row["no_capacity"] is True
+    assert row["first_discharge_mAh_g"] < 1.0 and "no capacity" in row["error"]
+
+
 def test_pareto_front_keeps_only_non_dominated_rows():
     df = pd.DataFrame({"a": [1, 2, 3, 2, np.nan], "b": [3, 2, 1, 1, 9]})
     assert list(pareto_front(df, "a", "b").index) == [0, 1, 2]
@@ -117,7 +132,7 @@ def local_sweep(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
 def test_local_pool_gives_tidy_table(local_sweep):
     _, df = local_sweep
     assert list(df.columns) == list(RESULT_COLUMNS) and len(df) == 4
-    assert (df["status"] == "completed").all()
+    assert (df["status"] == "completed").all() and not df["no_capacity"].any()
     for col in (
         "first_discharge_mAh_g",
         "first_ce_pct",

@@ -83,7 +83,7 @@ def simulate(
     result.cycles.to_csv(out / "cycles.csv", index=False)
     result.extras["cycle_states"].to_csv(out / "cycle_states.csv", index=False)
     save(voltage_capacity_figure(result), out / "voltage.png")
-    typer.echo(f"{the_cell.label}: {len(result.cycles)} cycles, status: {result.meta['status']}")
+    typer.echo(f"{the_cell.label}: {len(result.cycles)} cycles, status: {result.status}")
     typer.echo(f"wrote {out}/timeseries.csv, cycles.csv, cycle_states.csv, voltage.png")
 
 

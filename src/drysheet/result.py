@@ -25,10 +25,10 @@ gram of cathode active material (CAM); 1C is ``one_c_mA_per_g`` (190 mA/g for NC
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -226,14 +226,79 @@ def cycle_table(ts: pd.DataFrame, cam_mass_g: float, one_c_mA_per_g: float = 190
     return table.reset_index()[list(CYCLE_COLUMNS)]
 
 
+#: A run none of whose cycles discharges at least this much (mAh/g CAM) delivered no
+#: capacity: the solver may have completed the protocol, but the cell does not work
+#: (e.g. -40 °C, 100 mg/cm2 or 99 wt% CAM: every step ends at its voltage limit at once).
+NO_CAPACITY_mAh_g = 1.0
+
+RunKind = Literal["completed", "stopped", "failed"]
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """How a simulated run ended.
+
+    ``completed``: every step of the protocol ran (``reason`` may carry a note, e.g. on
+    steps that ended at once); ``stopped``: the solver stopped in ``cycle`` (protocol
+    block ``label``) at its ``step``-th step for ``reason``, the cycles before are kept;
+    ``failed``: nothing could be run (``reason``). ``no_capacity``: no cycle discharged
+    :data:`NO_CAPACITY_mAh_g` or more, whatever the kind.
+    """
+
+    kind: RunKind
+    reason: str = ""
+    cycle: int | None = None
+    step: int | None = None
+    label: str | None = None
+    no_capacity: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Completed and delivered capacity: a run whose numbers can be used as they are."""
+        return self.kind == "completed" and not self.no_capacity
+
+    @property
+    def clean(self) -> bool:
+        """`ok` and nothing to note: what a report need not mention."""
+        return self.ok and not self.reason
+
+    @property
+    def message(self) -> str:
+        """One line for logs, tables and the CLI (starts with the kind)."""
+        if self.kind == "completed":
+            text = "completed" + (f" ({self.reason})" if self.reason else "")
+        elif self.kind == "stopped":
+            kept = (self.cycle or 1) - 1
+            text = f"stopped in cycle {self.cycle} ({self.label}): {self.reason}; "
+            text += f"{kept} full cycles kept"
+        else:
+            text = f"failed: {self.reason}"
+        if self.no_capacity:
+            text += f"; no capacity delivered (every discharge < {NO_CAPACITY_mAh_g:g} mAh/g)"
+        return text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def delivered_no_capacity(cycles: pd.DataFrame) -> bool:
+    """True when no cycle of a :func:`cycle_table` discharged :data:`NO_CAPACITY_mAh_g`."""
+    q = cycles["discharge_capacity_mAh_g"].to_numpy(dtype=float)
+    return not bool(np.any(q >= NO_CAPACITY_mAh_g))
+
+
 @dataclass
 class Result:
-    """A cell's time series, per-cycle table, metadata and named extra tables."""
+    """A cell's time series, per-cycle table, metadata and named extra tables.
+
+    ``status`` says how a simulated run ended (None for a measured record).
+    """
 
     timeseries: pd.DataFrame
     cycles: pd.DataFrame
     meta: dict = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    status: RunStatus | None = None
 
     @classmethod
     def from_timeseries(
@@ -242,16 +307,21 @@ class Result:
         cam_mass_g: float,
         meta: Mapping[str, Any] | None = None,
         one_c_mA_per_g: float = 190.0,
+        status: RunStatus | None = None,
     ) -> Result:
         """Build a Result; ``step``/``cycle`` are computed when the series lacks them.
 
-        ``meta`` gains ``cam_mass_g`` and ``one_c_mA_per_g``.
+        ``meta`` gains ``cam_mass_g`` and ``one_c_mA_per_g``; a ``status`` gains its
+        ``no_capacity`` flag from the cycle table.
         """
         check_timeseries(ts)
         if STEP not in ts or CYCLE not in ts:
             ts = assign_cycles(ts)
         full_meta = {**(meta or {}), "cam_mass_g": cam_mass_g, "one_c_mA_per_g": one_c_mA_per_g}
-        return cls(ts, cycle_table(ts, cam_mass_g, one_c_mA_per_g), full_meta)
+        cycles = cycle_table(ts, cam_mass_g, one_c_mA_per_g)
+        if status is not None:
+            status = replace(status, no_capacity=delivered_no_capacity(cycles))
+        return cls(ts, cycles, full_meta, status=status)
 
 
 def _longest_label_run(cycles: pd.DataFrame) -> pd.DataFrame:
@@ -383,7 +453,8 @@ def write_cycler_csv(result: Result, path: str | Path) -> Path:
     """
     path = Path(path)
     lines = [CSV_MAGIC]
-    for key, value in result.meta.items():
+    scalars = {**result.meta, **({"status": result.status.message} if result.status else {})}
+    for key, value in scalars.items():
         if isinstance(value, str | int | float | bool) and "\n" not in str(value):
             lines.append(f"# {key}: {value}")
     columns = [c for c in TIMESERIES_COLUMNS if c in result.timeseries]

@@ -3,12 +3,13 @@
 One `Simulator` builds the model and the pybamm.Experiment once; every cell
 is then a re-solve with new ``[input]`` parameters (no rebuild). A solver
 failure mid-protocol does not lose the run: the cycles completed so far are
-returned, and ``result.meta["status"]`` says at which cycle and step it stopped
-and why.
+returned, and ``result.status`` (a `RunStatus`) says at which cycle and step it
+stopped and why, and whether the cell delivered any capacity.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -20,7 +21,7 @@ from drysheet.errors import DrysheetInputError
 from drysheet.model.parameters import cell_inputs, parameter_values
 from drysheet.model.ssb_half_cell import SolidStateHalfCell
 from drysheet.protocols import Protocol
-from drysheet.result import Result
+from drysheet.result import Result, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +106,9 @@ class Simulator:
             cell, calibrated
         )
         label = self.protocol.cycle_labels()[failed_cycle - 1]
-        result.meta["status"] = (
-            f"stopped in cycle {failed_cycle} ({label}): {err}; {done} full cycles kept"
-        )
-        log.warning("%s: %s", cell.label, result.meta["status"])
+        stopped = RunStatus("stopped", str(err), cycle=failed_cycle, label=label)
+        result.status = dataclasses.replace(stopped, no_capacity=result.status.no_capacity)
+        log.warning("%s: %s", cell.label, result.status)
         return result
 
     def _to_result(self, cell: Cell, solution: pybamm.Solution) -> Result:
@@ -158,16 +158,15 @@ class Simulator:
             "cam_mass_g": cell.cam_mass_g,
             "area_cm2": cell.area_cm2,
             "source": "simulation",
-            "status": status,
         }
-        if not status.startswith("completed"):
-            log.warning("%s: %s", cell.label, status)
-        result = Result.from_timeseries(ts, cell.cam_mass_g, meta=meta)
+        result = Result.from_timeseries(ts, cell.cam_mass_g, meta=meta, status=status)
+        if not result.status.ok:
+            log.warning("%s: %s", cell.label, result.status)
         result.extras["cycle_states"] = states
         result.extras["states"] = traced
         return result
 
-    def _status(self, solution: pybamm.Solution, labels: list[str]) -> str:
+    def _status(self, solution: pybamm.Solution, labels: list[str]) -> RunStatus:
         planned = self.protocol.pybamm_cycles()
         n_done = len(solution.cycles)
         last = solution.cycles[-1]
@@ -178,15 +177,15 @@ class Simulator:
             empty = [
                 k + 1 for k, c in enumerate(solution.cycles) if len(_solved_steps(c)) < len(c.steps)
             ]
-            return "completed" + (
-                f" (steps past their limit at the start, ended at once, in cycles {empty})"
-                if empty
-                else ""
-            )
+            note = f"steps past their limit at the start, ended at once, in cycles {empty}"
+            return RunStatus("completed", note if empty else "")
         why = solved[-1].termination if solved else solution.termination
-        return (
-            f"stopped in cycle {n_done} ({labels[n_done - 1]}) after {len(solved)} of "
-            f"{len(planned[n_done - 1])} steps ({why}); {n_done - 1} full cycles kept"
+        return RunStatus(
+            "stopped",
+            f"{why} after {len(solved)} of {len(planned[n_done - 1])} steps",
+            cycle=n_done,
+            step=len(solved),
+            label=labels[n_done - 1],
         )
 
 

@@ -13,7 +13,8 @@ Results are written while the sweep runs, as Parquet part files in ``out/parts``
 most the last few seconds and a re-run skips every finished point. A point that fails
 to validate (``status="invalid"``) or to simulate (``"failed"``) is a row with its
 error, never fatal; ``"stopped"`` marks a protocol that ended early (message in
-``error``, completed cycles kept).
+``error``, completed cycles kept). ``no_capacity`` flags a cell that discharged less
+than `drysheet.result.NO_CAPACITY_mAh_g` in every cycle, even if its protocol ``"completed"``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from tqdm.auto import tqdm
 from drysheet.cell import Architecture, Cell, make_cell
 from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
 from drysheet.protocols import RATE_TEST_C, Protocol, get_protocol, study_protocol
-from drysheet.result import Result, capacity_retention_pct, rate_table
+from drysheet.result import Result, RunStatus, capacity_retention_pct, rate_table
 from drysheet.simulate import Simulator
 from drysheet.transport import ionic_conductivity_S_per_m
 
@@ -86,7 +87,7 @@ OBSERVABLE_COLUMNS = (
     "retention_pct",
     "n_cycles",
 )
-STATUS_COLUMNS = ("status", "error", "wall_time_s")
+STATUS_COLUMNS = ("status", "no_capacity", "error", "wall_time_s")
 RESULT_COLUMNS = (
     "point_id",
     *PARAMETER_COLUMNS,
@@ -282,10 +283,18 @@ def _simulator(protocol_json: str) -> Simulator:
     return _SIMULATORS[protocol_json]
 
 
-def _row(point: Mapping[str, Any], status: str, error: str, t0: float, **values) -> dict:
+def _row(
+    point: Mapping[str, Any], status: RunStatus | str, error: str, t0: float, **values
+) -> dict:
+    """A result row; ``status`` is a run's `RunStatus` or "invalid" (``error`` says why)."""
     row = dict.fromkeys(RESULT_COLUMNS, math.nan)
     row.update({k: point[k] for k in PARAMETER_COLUMNS}, point_id=point_id(point), **values)
-    row.update(status=status, error=error, wall_time_s=time.perf_counter() - t0)
+    kind, no_capacity = (
+        (status, False) if isinstance(status, str) else (status.kind, status.no_capacity)
+    )
+    row.update(
+        status=kind, no_capacity=no_capacity, error=error, wall_time_s=time.perf_counter() - t0
+    )
     return row
 
 
@@ -303,13 +312,10 @@ def simulate_point(protocol_json: str, point: Mapping[str, Any]) -> dict[str, An
         result = _simulator(protocol_json).run(cell)
         obs = observables(cell, result, desc["cathode_thickness_um"])
     except Exception as err:  # any failure of this point is recorded, not raised
-        return _row(point, "failed", f"{type(err).__name__}: {err}", t0, **desc)
-    status = result.meta["status"]
-    if status.startswith("completed"):  # a note on steps ended at once goes to "error"
-        return _row(
-            point, "completed", status.removeprefix("completed").strip(" ()"), t0, **desc, **obs
-        )
-    return _row(point, "stopped", status, t0, **desc, **obs)
+        failed = RunStatus("failed", f"{type(err).__name__}: {err}")
+        return _row(point, failed, failed.reason, t0, **desc)
+    status = result.status
+    return _row(point, status, "" if status.clean else status.message, t0, **desc, **obs)
 
 
 def read_sweep(out_path: str | Path) -> pd.DataFrame:
@@ -503,5 +509,9 @@ def sweep_command(
         if table[[x, y]].notna().all(axis=1).any():
             pareto_figure(table, x, y).savefig(figures / f"pareto_{x}_vs_{y}.png", dpi=150)
     counts = table["status"].value_counts().to_dict()
-    print(f"{len(table)} points -> {Path(out) / 'results.parquet'}; status: {counts}")
+    empty = int(table["no_capacity"].eq(True).sum())
+    print(
+        f"{len(table)} points -> {Path(out) / 'results.parquet'}; status: {counts}; "
+        f"{empty} deliver no capacity"
+    )
     return table

@@ -32,7 +32,7 @@ def _end_state(sim, formulation, architecture, **overrides):
     result = sim.run(
         study_cell(formulation, architecture), calibrated={**calibrated_constants(), **overrides}
     )
-    assert result.meta["status"].startswith("completed")
+    assert result.status.kind == "completed"
     return result.extras["cycle_states"].iloc[-1]
 
 

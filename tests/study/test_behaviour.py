@@ -78,7 +78,7 @@ def _side_charge_mAh_g(runs, f, a, cycle):
 
 def test_every_run_completes(runs):
     for key, res in runs.items():
-        assert len(res.cycles) == PROTOCOL.n_cycles, (key, res.meta["status"])
+        assert len(res.cycles) == PROTOCOL.n_cycles, (key, res.status)
 
 
 @pytest.mark.parametrize("f", STUDY_CATHODE_FORMULATIONS)

@@ -125,7 +125,7 @@ def retention_model(pool: StudyPool, calibrated: dict[str, float]) -> dict[str, 
     """Retention over the long C/5 block of the nine study cells (NaN where a cell fails)."""
     out = {}
     for (f, a), res in pool.run_study(calibrated).items():
-        ok = isinstance(res, Result) and res.meta["status"].startswith("completed")
+        ok = isinstance(res, Result) and res.status is not None and res.status.ok
         out[f"retention_100/{f}/{a}"] = (
             capacity_retention_pct(res.cycles, label=LONG_BLOCK) if ok else float("nan")
         )

@@ -554,8 +554,8 @@ def fit_cell(
     simulated = run(result.values)
     if simulated is None:
         notes.append("the model fails at the best fit; the residual table has no model values")
-    elif not str(simulated.meta.get("status", "")).startswith("completed"):
-        notes.append(f"model at the best fit: {simulated.meta['status']}")
+    elif simulated.status is not None and not simulated.status.ok:
+        notes.append(f"model at the best fit: {simulated.status}")
     notes += _diagnostics(result)
     names = [p.name for p in params]
     corr = result.correlation

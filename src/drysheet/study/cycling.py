@@ -82,8 +82,8 @@ def run_cycling(
         if isinstance(outcome, str):
             errors.append(outcome)
             continue
-        if outcome.meta["status"] != "completed":
-            errors.append(f"{cells[key].label}: {outcome.meta['status']}")
+        if not outcome.status.clean:
+            errors.append(f"{cells[key].label}: {outcome.status}")
         results[key] = outcome
         rows.extend(cycling_observables(key, outcome))
     return rows, results, errors

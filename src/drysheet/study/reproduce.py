@@ -221,11 +221,7 @@ def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
             rows.append(Observable(f"dems/{arch}/{name}", value, units.get(name, "umol/g")))
     fig = fig6_dems(runs)
     _save(fig, figs_dir / "fig6_dems.png")
-    notes = [
-        f"{a}: {run.result.meta['status']}"
-        for a, run in runs.items()
-        if run.result.meta["status"] != "completed"
-    ]
+    notes = [f"{a}: {run.result.status}" for a, run in runs.items() if not run.result.status.clean]
     text = (
         "<p>Virtual DEMS of the coated cells (docs/system.md §5.6): the cell model runs the "
         "C/20 cycle at 25 °C, the gas submodel (drysheet.model.gas) gives molar flows, a "
