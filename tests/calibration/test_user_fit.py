@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from drysheet.calibration import cell_fit
 from drysheet.calibration.least_squares import FitParameter
 from drysheet.calibration.user_fit import (
-    PARAMETER_MODULES,
+    CELL_MODEL_FITS,
     RESIDUAL_COLUMNS,
     fit_cell,
     fit_parameters,
@@ -145,10 +145,13 @@ def test_recovers_three_parameters_multistart():
 # --- bad input ------------------------------------------------------------------------
 
 
-def test_registry_collects_the_parameter_modules():
+FITS = "drysheet.calibration"
+
+
+def test_fittable_parameters_are_those_of_the_cell_model_fits():
     registry = fittable_parameters()
-    expected = [p.name for m in PARAMETER_MODULES for p in import_module(m).PARAMETERS]
-    assert list(registry) == list(dict.fromkeys(expected))
+    expected = [p.name for m in CELL_MODEL_FITS for p in import_module(f"{FITS}.{m}").PARAMETERS]
+    assert list(registry) == expected
     assert {p.name for p in cell_fit.PARAMETERS} <= set(registry) <= set(calibrated_constants())
     assert all(isinstance(p, FitParameter) for p in registry.values())
 

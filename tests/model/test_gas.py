@@ -11,7 +11,7 @@ from drysheet.instruments.dems import dems_cell, simulate_dems_cell
 from drysheet.model import gas
 from drysheet.model.gas import GasParameters
 
-P = GasParameters()
+P = GasParameters.defaults()
 
 
 def _synthetic(x_end: float = 0.1, v_end: float = 3.9, theta: float = 0.5) -> pd.DataFrame:
@@ -109,9 +109,9 @@ def test_lattice_reservoir_limits_o2():
 
 
 def test_calibration_file_is_read_and_defaults_without_it(tmp_path):
-    assert gas.load_gas_parameters(tmp_path / "absent.yaml") == GasParameters()
+    assert gas.load_gas_parameters(tmp_path / "absent.yaml") == GasParameters.defaults()
     calibrated = gas.load_gas_parameters()
-    assert calibrated != GasParameters()
+    assert calibrated != GasParameters.defaults()
     assert calibrated.o2_onset_delithiation == pytest.approx(0.80)
 
 

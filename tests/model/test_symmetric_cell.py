@@ -7,13 +7,9 @@ import pytest
 
 from drysheet.errors import DrysheetInputError
 from drysheet.model import symmetric_cell
-from drysheet.model.anode_interphase import (
-    CONSTANTS,
-    LEAK_CONDUCTANCE,
-    interfacial_ptfe_mol_m2,
-    ptfe_onset_factor,
-)
+from drysheet.model.anode_interphase import interfacial_ptfe_mol_m2, ptfe_onset_factor
 from drysheet.model.parameters import calibrated_constants
+from drysheet.model.registry import LEAK_CONDUCTANCE
 from drysheet.model.symmetric_cell import half_cycle_summary, run_symmetric_cell
 from drysheet.study.conductivity_experiments import separator_layer
 
@@ -80,9 +76,9 @@ def test_symmetric_interfaces_and_square_wave(runs):
 
 
 def test_the_carbon_leak_is_the_one_calibrated_with_the_full_cell():
-    fitted = calibrated_constants()[LEAK_CONDUCTANCE]
-    assert fitted != CONSTANTS[LEAK_CONDUCTANCE][0]  # the retention fit moved the estimate
-    assert symmetric_cell.parameter_values()[LEAK_CONDUCTANCE] == fitted
+    fitted = calibrated_constants()[LEAK_CONDUCTANCE.name]
+    assert fitted != LEAK_CONDUCTANCE.default  # the retention fit moved the starting value
+    assert symmetric_cell.parameter_values()[LEAK_CONDUCTANCE.name] == fitted
 
 
 def test_ptfe_reduction_needs_low_potential():

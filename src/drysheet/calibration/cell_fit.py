@@ -31,12 +31,12 @@ import numpy as np
 import yaml
 
 from drysheet.calibration.least_squares import (
-    FitParameter,
     FitResult,
     calibration_document,
     describe,
     fit,
     format_records,
+    registry_parameters,
     residual_records,
 )
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
@@ -45,101 +45,7 @@ from drysheet.result import Result
 from drysheet.study.pool import STUDY_CELLS, StudyPool
 from drysheet.study.targets import load_targets
 
-PARAMETERS = [
-    FitParameter(
-        "CAM|SE oxidation rate constant [A.m-2]",
-        1e-4,
-        10.0,
-        log=True,
-        unit="A/m2",
-        meaning="unpassivated SE oxidation current at bare NCM85|LPSCl at 3.7 V, 25 C",
-    ),
-    FitParameter(
-        "Coating suppression factor",
-        1e-3,
-        1.0,
-        log=True,
-        unit="-",
-        meaning="ratio of SE oxidation rate at LiNbO3-coated vs bare CAM",
-    ),
-    FitParameter(
-        "Carbon|SE oxidation rate constant [A.m-2]",
-        1e-6,
-        1.0,
-        log=True,
-        unit="A/m2",
-        meaning="unpassivated SE oxidation current at C65|LPSCl at 3.7 V, 25 C",
-    ),
-    # alpha >= 0.25: Tafel slopes above ~250 mV/dec at 45 C would spread SE oxidation over
-    # the whole voltage window, against the onset behaviour reported for LPSCl (docs/system.md §1)
-    FitParameter(
-        "SE oxidation transfer coefficient",
-        0.25,
-        1.0,
-        unit="-",
-        meaning="Tafel transfer coefficient of SE oxidation",
-    ),
-    FitParameter(
-        "SE oxidation passivation charge [C.m-2]",
-        1.0,
-        1e4,
-        log=True,
-        unit="C/m2",
-        meaning="oxidation charge per area that cuts the SE oxidation rate by e",
-    ),
-    FitParameter(
-        "CEI resistance per oxidation charge [Ohm.m4.C-1]",
-        1e-9,
-        1e-3,
-        log=True,
-        unit="Ohm m2 per C/m2",
-        meaning="film resistance added per unit oxidation charge at CAM|SE",
-    ),
-    FitParameter(
-        "Contact loss coefficient",
-        0.0,
-        5.0,
-        unit="-",
-        meaning="contact loss per full NCM shrinkage in a brittle (pellet) layer",
-    ),
-    FitParameter(
-        "Decomposition contact loss coefficient",
-        0.0,
-        10.0,
-        unit="-",
-        meaning="contact loss of a CAM|SE interface fully covered by SE decomposition "
-        "products, pellet",
-    ),
-    FitParameter(
-        "SE size exponent of CAM tortuosity",
-        0.0,
-        2.0,
-        unit="-",
-        meaning="growth of the CAM DEM exponent with SE particle size (pellets)",
-    ),
-    FitParameter(
-        "Pressing fracture at the assembly pressure",
-        0.0,
-        0.5,
-        unit="-",
-        meaning="CAM fatigue damage D_0 left by cold pressing a brittle layer at 437 MPa "
-        "(linear in pressure)",
-    ),
-    FitParameter(
-        "NCM85 stoichiometry scale",
-        0.85,
-        1.0,
-        unit="-",
-        meaning="compression of the Chen2020 OCP stoichiometry axis for NCM85",
-    ),
-    FitParameter(
-        "NCM85 diffusivity drop [decades]",
-        0.0,
-        3.0,
-        unit="decades",
-        meaning="fall of the NCM85 Li diffusivity toward full lithiation",
-    ),
-]
+PARAMETERS = registry_parameters("cell_fit")  # names, bounds: drysheet.model.registry
 TOLERANCE = {"first_discharge": 5.0, "first_ce": 1.5}
 INTERVAL_ONSET = 0.9  # residuals past 0.9 tolerance are penalised (module docstring)
 FAILED_CELL_RESIDUAL = 50.0  # a cell the solver cannot run counts as a large miss

@@ -25,11 +25,11 @@ import pandas as pd
 import yaml
 
 from drysheet.calibration.least_squares import (
-    FitParameter,
     FitResult,
     calibration_document,
     describe,
     fit,
+    registry_parameters,
 )
 from drysheet.instruments.dems import dems_cell, run_dems, simulate_dems_cell
 from drysheet.model import gas as gas_model
@@ -43,32 +43,7 @@ FITTED_GAS = {
     "o2_rate_constant_per_s": "O2",
     "co2_carbonate_umol_g": "CO2",
 }
-PARAMETERS = [
-    FitParameter(
-        "h2_inventory_umol_g",
-        0.1,
-        100.0,
-        log=True,
-        unit="umol/g",
-        meaning="protic-impurity inventory reduced to H2 in the first charge",
-    ),
-    FitParameter(
-        "o2_rate_constant_per_s",
-        1e-7,
-        1e-1,
-        log=True,
-        unit="1/s",
-        meaning="lattice-O2 release rate per unit excess delithiation (normalised)",
-    ),
-    FitParameter(
-        "co2_carbonate_umol_g",
-        0.1,
-        100.0,
-        log=True,
-        unit="umol/g",
-        meaning="surface carbonate over the whole CAM surface, as CO2",
-    ),
-]
+PARAMETERS = registry_parameters("gas_fit")  # names, bounds: drysheet.model.registry
 CAPACITY_TARGETS = {
     "charge": "charge_capacity_mAh_g",
     "discharge": "discharge_capacity_mAh_g",
@@ -88,7 +63,7 @@ def run_fit(n_starts: int = 4, seed: int = 0) -> tuple[FitResult, dict[str, floa
     traj = gas_model.trajectory(
         simulate_dems_cell(CALIBRATED_ARCHITECTURE), cell.cathode.contact_area_fraction
     )
-    start = GasParameters()
+    start = GasParameters.defaults()
 
     def amounts(values: dict[str, float]) -> dict[str, float]:
         return gas_model.totals_umol_g(
@@ -131,7 +106,7 @@ def write_calibration(
     doc |= {
         "calibrated_on": f"dems_first_cycle/{CALIBRATED_ARCHITECTURE} (coated)",
         "fixed_parameters": {
-            k: v for k, v in asdict(GasParameters()).items() if k not in doc["parameters"]
+            k: v for k, v in asdict(GasParameters.defaults()).items() if k not in doc["parameters"]
         },
         "so2": {
             "model_umol_g": model["SO2"],
@@ -153,7 +128,7 @@ def write_calibration(
 
 def main() -> None:
     result, model, targets = run_fit()
-    calibrated = replace(GasParameters(), **result.values)
+    calibrated = replace(GasParameters.defaults(), **result.values)
     pp = run_dems(CALIBRATED_ARCHITECTURE, parameters=calibrated).observables()
     write_calibration(result, model, targets, pp, GAS_CALIBRATION_FILE)
     print(describe(result))

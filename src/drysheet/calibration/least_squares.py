@@ -28,8 +28,16 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.stats import qmc
 
+from drysheet.model.registry import ModelParameter, fitted_by
+
 INTERVAL_WEIGHT = 10.0  # slope w of the interval penalty beyond r_0 (module docstring)
 INTERVAL_WIDTH = 0.02  # smoothing width d of the penalty, in tolerance units
+
+
+def registry_parameters(fit_name: str) -> list[FitParameter]:
+    """`FitParameter`s of what calibration ``fit_name`` (e.g. ``"cell_fit"``) sets, as the
+    parameter registry declares them."""
+    return [FitParameter.of(p) for p in fitted_by(fit_name)]
 
 
 def interval_penalty(residuals: np.ndarray, onset: float) -> np.ndarray:
@@ -48,6 +56,13 @@ class FitParameter:
     log: bool = False
     unit: str = ""
     meaning: str = ""
+
+    @classmethod
+    def of(cls, entry: ModelParameter) -> FitParameter:
+        """The fit parameter of a calibrated registry entry (its bounds, scale, unit)."""
+        if entry.bounds is None:
+            raise ValueError(f"{entry.name!r} is not a calibrated parameter (no bounds)")
+        return cls(entry.name, *entry.bounds, log=entry.log, unit=entry.unit, meaning=entry.meaning)
 
     def to_internal(self, value: float) -> float:
         return float(np.log10(value)) if self.log else float(value)

@@ -40,15 +40,14 @@ import numpy as np
 import yaml
 
 from drysheet.calibration.least_squares import (
-    FitParameter,
     FitResult,
     calibration_document,
     describe,
     fit,
     format_records,
+    registry_parameters,
     residual_records,
 )
-from drysheet.model.anode_interphase import LEAK_CONDUCTANCE
 from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
 from drysheet.protocols import study_protocol
 from drysheet.result import Result, capacity_retention_pct
@@ -56,51 +55,7 @@ from drysheet.study.cycling import LONG_BLOCK
 from drysheet.study.pool import STUDY_CELLS, StudyPool
 from drysheet.study.targets import load_targets
 
-PARAMETERS = [
-    FitParameter(
-        "Fatigue isolation coefficient",
-        1e-5,
-        1.0,
-        log=True,
-        unit="-",
-        meaning="CAM isolation per full NCM strain swing in a brittle layer with a sparse "
-        "electronic network",
-    ),
-    FitParameter(
-        "Fatigue isolation conductivity [S.m-1]",
-        1e-6,
-        1.0,
-        log=True,
-        unit="S/m",
-        meaning="electronic conductivity above which a network bridges cracked contacts",
-    ),
-    FitParameter(
-        "Fatigue compliance effectiveness",
-        0.0,
-        1.0,
-        unit="-",
-        meaning="share of the fatigue a fully compliant (fibril) network absorbs",
-    ),
-    # Paris law, da/dN ~ (Delta K)^m (Paris & Erdogan, J. Basic Eng. 85 (1963) 528):
-    # m = 1 is the linear strain-throughput law; m > 1 weights deep delithiation, through
-    # the H2-H3 collapse that dominates Ni-rich NCM cracking (Ryu et al., Chem. Mater. 30
-    # (2018) 1155). Brittle ceramics have m ~ 10-50 (Ritchie, Int. J. Fract. 100 (1999) 55)
-    FitParameter(
-        "Fatigue strain exponent",
-        1.0,
-        40.0,
-        unit="-",
-        meaning="Paris exponent m: isolation per cycle ~ (NCM strain swing)^m",
-    ),
-    FitParameter(
-        LEAK_CONDUCTANCE,
-        0.1,
-        100.0,
-        log=True,
-        unit="S/mol",
-        meaning="electron leak through the carbon of reduced separator PTFE at the anode",
-    ),
-]
+PARAMETERS = registry_parameters("retention_fit")  # names, bounds: drysheet.model.registry
 TOLERANCE_PCT = 3.0
 FAILED_CELL_RESIDUAL = 30.0  # a cell the solver cannot run counts as a large miss
 # residual evaluations per fit (scipy's max_nfev, Jacobians not counted): each costs

@@ -22,12 +22,12 @@ import yaml
 
 from drysheet.analysis.dc_polarisation import apparent_ionic_conductivity
 from drysheet.calibration.least_squares import (
-    FitParameter,
     FitResult,
     calibration_document,
     describe,
     fit,
     format_records,
+    registry_parameters,
     residual_records,
 )
 from drysheet.study.conductivity_experiments import (
@@ -44,63 +44,7 @@ from drysheet.transport import (
     ionic_conductivity_S_per_m,
 )
 
-PARAMETERS = [
-    FitParameter(
-        "sigma_se_25C_S_per_m",
-        0.1,
-        2.0,
-        log=True,
-        unit="S/m",
-        meaning="LPSCl grain conductivity at 25 C",
-    ),
-    FitParameter(
-        "ptfe_aspect_ratio",
-        1e-3,
-        1.0,
-        log=True,
-        unit="-",
-        meaning="effective thickness/width of PTFE films on SE grain boundaries",
-    ),
-    FitParameter(
-        "cam_dem_exponent",
-        1.5,
-        10.0,
-        unit="-",
-        meaning="DEM exponent of CAM inclusions in the SE network",
-    ),
-    FitParameter(
-        "bare_cam_neck_blocking",
-        0.0,
-        1.0,
-        unit="-",
-        meaning="share of SE necks at bare-CAM contacts blocked by chemical interphase",
-    ),
-    FitParameter(
-        "i0_pristine_A_per_m2",
-        1e-7,
-        10.0,
-        log=True,
-        unit="A/m2",
-        meaning="CAM|SE exchange current density of pristine NCM85 at 25 C",
-    ),
-    FitParameter(
-        "cam_network_exponent",
-        0.3,
-        6.0,
-        unit="-",
-        meaning="Archie exponent of the CAM electronic network",
-    ),
-    FitParameter(
-        "coating_contact_factor",
-        0.05,
-        1.0,
-        unit="-",
-        meaning="electronic contact factor of LiNbO3-coated particles",
-    ),
-    FitParameter(
-        "carbon_network_exponent", 1.0, 8.0, unit="-", meaning="Archie exponent of the C65 network"
-    ),
-]
+PARAMETERS = registry_parameters("transport_fit")  # names, bounds: drysheet.model.registry
 MS_PER_CM_TO_S_PER_M = 0.1
 
 

@@ -28,7 +28,6 @@ uncertainties and the correlation matrix come from its Jacobian covariance.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,6 +49,7 @@ from drysheet.calibration.least_squares import (
     calibration_document,
     describe,
     fit,
+    registry_parameters,
 )
 from drysheet.cell import Cell
 from drysheet.errors import DrysheetInputError
@@ -58,12 +58,9 @@ from drysheet.protocols import Protocol
 from drysheet.result import CURRENT, CYCLE, REST_FRACTION, STEP, TIME, VOLTAGE, Result
 from drysheet.simulate import DEFAULT_MESH, SimulationError, Simulator
 
-#: Modules whose module-level ``PARAMETERS`` (list of `FitParameter`) are fittable
-#: cell-model constants; add a module here to make its constants fittable.
-PARAMETER_MODULES: tuple[str, ...] = (
-    "drysheet.calibration.cell_fit",
-    "drysheet.calibration.retention_fit",
-)
+#: Calibrations whose parameters (drysheet.model.registry) `fit_cell` may fit: those the
+#: cell model reads. A parameter becomes fittable by being declared ``calibrated`` there.
+CELL_MODEL_FITS: tuple[str, ...] = ("cell_fit", "retention_fit")
 
 
 @dataclass(frozen=True)
@@ -103,16 +100,9 @@ RESIDUAL_COLUMNS = (
 
 
 def fittable_parameters() -> dict[str, FitParameter]:
-    """Name -> `FitParameter` of every constant `fit_cell` can fit (the union of the
-    ``PARAMETERS`` lists of `PARAMETER_MODULES`, each read by the cell model)."""
-    out: dict[str, FitParameter] = {}
-    known = calibrated_constants()
-    for name in PARAMETER_MODULES:
-        for p in importlib.import_module(name).PARAMETERS:
-            if p.name not in known:
-                raise RuntimeError(f"{name}.PARAMETERS: {p.name!r} is not a cell-model constant")
-            out.setdefault(p.name, p)
-    return out
+    """Name -> `FitParameter` of every constant `fit_cell` can fit: the calibrated
+    parameters of `CELL_MODEL_FITS`, as the parameter registry declares them."""
+    return {p.name: p for fit_name in CELL_MODEL_FITS for p in registry_parameters(fit_name)}
 
 
 def _allowed(registry: Mapping[str, FitParameter]) -> str:

@@ -62,66 +62,16 @@ import pybamm
 from drysheet.constants import FARADAY_C_PER_MOL, arrhenius
 from drysheet.layer import Layer
 from drysheet.materials import MATERIALS
+from drysheet.model import registry as reg
 
 M_CF2_g_mol = 50.01  # C 12.011 + 2 F 18.998 (IUPAC atomic weights)
 
-# Interphase molar volume per mol Li: (5 Li2S + Li3P + LiCl) / 8 Li, with Li2S 45.95 g/mol,
-# 1.66 g/cm3; Li3P 51.80 g/mol, 1.43 g/cm3; LiCl 42.39 g/mol, 2.07 g/cm3 (CRC Handbook)
-SE_INTERPHASE_MOLAR_VOLUME_m3_mol = (5 * 45.95 / 1.66 + 51.80 / 1.43 + 42.39 / 2.07) / 8 * 1e-6
-LIF_MOLAR_VOLUME_m3_mol = 25.94 / 2.64 * 1e-6  # LiF 25.94 g/mol, 2.64 g/cm3 (CRC Handbook)
-
-# the one interphase constant calibrated (with the retentions, `drysheet.calibration.retention_fit`)
-LEAK_CONDUCTANCE = "Carbon electron-leak conductance per carbon [S.mol-1]"
-
-# name -> (value, source); names carry units as in drysheet's other PyBaMM models
-CONSTANTS: dict[str, tuple[float, str]] = {
-    "SE reduction potential vs Li [V]": (
-        1.71,
-        "Zhu, He, Mo, ACS Appl. Mater. Interfaces 7 (2015) 23685 (Li6PS5Cl, computed)",
-    ),
-    "SE interphase molar volume [m3.mol-1]": (
-        SE_INTERPHASE_MOLAR_VOLUME_m3_mol,
-        "arithmetic: (5 Li2S + Li3P + LiCl) per 8 Li, CRC densities",
-    ),
-    "SE interphase ionic conductivity [S.m-1]": (
-        1e-4,
-        "estimate: 1e-6 S/cm, between Li2S/LiCl (<1e-8 S/cm) and Li3P (~1e-4 S/cm)",
-    ),
-    "SE interphase electronic conductivity [S.m-1]": (
-        3e-11,
-        "estimate: gives L ~ 100 nm, R_SEI ~ 10 Ohm cm2 after 100 h at Li, 25 C "
-        "(parabolic growth of Wenzel et al. 2018; magnitude not checked against it)",
-    ),
-    "Initial interphase thickness [m]": (
-        1e-9,
-        "estimate: few-nm layer formed on contact (in-situ XPS, Wenzel et al. 2018)",
-    ),
-    "Interphase transport activation energy [J.mol-1]": (40e3, "estimate"),
-    "PTFE reduction onset vs Li [V]": (1.2, "Li, Solid State Ionics 90 (1996) 221"),
-    "PTFE reduction onset width [V]": (0.05, "estimate"),
-    "PTFE reduction rate constant [s-1]": (
-        1.0 / (10 * 3600.0),
-        "estimate: 10 h time constant (PTFE binder is reduced within the first "
-        "lithiation of graphite anodes, Li 1996)",
-    ),
-    "PTFE reduction activation energy [J.mol-1]": (50e3, "estimate"),
-    "LiF molar volume [m3.mol-1]": (LIF_MOLAR_VOLUME_m3_mol, "arithmetic, CRC density"),
-    "LiF film ionic conductivity [S.m-1]": (
-        1e-5,
-        "estimate: nanocrystalline LiF-rich film (bulk LiF is lower, <1e-9 S/cm)",
-    ),
-    LEAK_CONDUCTANCE: (
-        3.6,
-        "estimate, the retention fit's default start (its fitted value overrides it): "
-        "the carbon of a 0.5 wt% PTFE sheet's interfacial pool (0.27 mmol/m2) leaks "
-        "~1 mS/m2, i.e. ~1.5 nm/h of SE reduction at Li, 25 C",
-    ),
-}
-
 
 def parameter_values() -> dict[str, float]:
-    """The interphase constants (CONSTANTS) as a dict for pybamm.ParameterValues."""
-    return {name: value for name, (value, _) in CONSTANTS.items()}
+    """The interphase constants (registry: literature, estimates) for pybamm.ParameterValues;
+    gamma_C, the calibrated one, comes with the calibrations."""
+    kinds = ("literature", "estimate")
+    return {p.name: p.default for p in reg.select(kinds=kinds, readers=("anode_interphase",))}
 
 
 def interfacial_ptfe_mol_m2(layer: Layer) -> float:
@@ -129,6 +79,11 @@ def interfacial_ptfe_mol_m2(layer: Layer) -> float:
     phi_ptfe = layer.volume_fractions.get("PTFE", 0.0)
     rho_g_m3 = MATERIALS["PTFE"].density_g_cm3 * 1e6
     return phi_ptfe * rho_g_m3 / M_CF2_g_mol * layer.se_particle_size_um * 1e-6
+
+
+def initial_ptfe_name(label: str) -> str:
+    """The parameter name of an interface's initial PTFE pool (mol CF2 per m2)."""
+    return f"{label} initial interfacial PTFE [mol.m-2]"
 
 
 def ptfe_onset_factor(electrode_potential_V, onset_V, width_V):
@@ -186,41 +141,37 @@ def add_anode_interphase(
 ) -> AnodeInterphase:
     """Add one interface's states (L, n_P) with their ODEs to ``model``.
 
-    The PTFE pool is the parameter ``"{label} initial interfacial PTFE [mol.m-2]"``
-    (an ``[input]`` per cell, from `interfacial_ptfe_mol_m2`); the other
-    parameters are the shared `CONSTANTS`. The electrode potential (vs Li) may
+    The PTFE pool is the parameter `initial_ptfe_name` (an ``[input]`` per cell,
+    from `interfacial_ptfe_mol_m2`); the other parameters are the registry's
+    (`drysheet.model.registry`, reader ``anode_interphase``). The electrode potential (vs Li) may
     be any expression, e.g. the In/InLi potential of a full cell.
     """
-    P = pybamm.Parameter
     T = temperature_K
+    reg.register_citations("Wenzel2018", readers=("anode_interphase",))
 
-    def activated(ea_name: str) -> pybamm.Symbol:
-        return arrhenius(T, ea_J_mol=P(ea_name), xp=pybamm)
+    def activated(ea: reg.ModelParameter) -> pybamm.Symbol:
+        return arrhenius(T, ea_J_mol=ea.parameter(), xp=pybamm)
 
-    transport = activated("Interphase transport activation energy [J.mol-1]")
-    sigma_i = P("SE interphase ionic conductivity [S.m-1]") * transport
-    sigma_e = P("SE interphase electronic conductivity [S.m-1]") * transport
-    sigma_lif = P("LiF film ionic conductivity [S.m-1]") * transport
-    v_m = P("SE interphase molar volume [m3.mol-1]")
-    L0 = P("Initial interphase thickness [m]")
-    n_p0 = P(f"{label} initial interfacial PTFE [mol.m-2]")
+    transport = activated(reg.INTERPHASE_ACTIVATION_ENERGY)
+    sigma_i = reg.SE_INTERPHASE_IONIC_CONDUCTIVITY.parameter() * transport
+    sigma_e = reg.SE_INTERPHASE_ELECTRONIC_CONDUCTIVITY.parameter() * transport
+    sigma_lif = reg.LIF_CONDUCTIVITY.parameter() * transport
+    v_m = reg.SE_INTERPHASE_MOLAR_VOLUME.parameter()
+    L0 = reg.INITIAL_INTERPHASE_THICKNESS.parameter()
+    n_p0 = pybamm.Parameter(initial_ptfe_name(label))
 
     L = pybamm.Variable(f"{label} SE interphase thickness [m]")
     n_p = pybamm.Variable(f"{label} interfacial PTFE [mol.m-2]")
     n_c = n_p0 - n_p
     n_lif = 2 * n_c
-    leak = P("Carbon electron-leak conductance per carbon [S.mol-1]") * transport * n_c
-    driving = pybamm.maximum(P("SE reduction potential vs Li [V]") - electrode_potential_V, 0)
+    leak = reg.LEAK_CONDUCTANCE.parameter() * transport * n_c
+    driving = pybamm.maximum(reg.SE_REDUCTION_POTENTIAL.parameter() - electrode_potential_V, 0)
 
     model.rhs[L] = wagner_growth_rate_m_s(L, driving, sigma_e, sigma_i, leak, v_m)
     model.initial_conditions[L] = L0
-    k_p = P("PTFE reduction rate constant [s-1]") * activated(
-        "PTFE reduction activation energy [J.mol-1]"
-    )
+    k_p = reg.PTFE_RATE.parameter() * activated(reg.PTFE_ACTIVATION_ENERGY)
     onset = ptfe_onset_factor(
-        electrode_potential_V,
-        P("PTFE reduction onset vs Li [V]"),
-        P("PTFE reduction onset width [V]"),
+        electrode_potential_V, reg.PTFE_ONSET.parameter(), reg.PTFE_ONSET_WIDTH.parameter()
     )
     model.rhs[n_p] = -k_p * onset * n_p
     model.initial_conditions[n_p] = n_p0
@@ -233,6 +184,6 @@ def add_anode_interphase(
         carbon_mol_m2=n_c,
         lif_mol_m2=n_lif,
         sei_resistance_Ohm_m2=L / sigma_i,
-        lif_resistance_Ohm_m2=P("LiF molar volume [m3.mol-1]") * n_lif / sigma_lif,
+        lif_resistance_Ohm_m2=reg.LIF_MOLAR_VOLUME.parameter() * n_lif / sigma_lif,
         lithium_consumed_mol_m2=(L - L0) / v_m + n_lif,
     )

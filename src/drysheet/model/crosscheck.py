@@ -24,13 +24,8 @@ import pybamm
 from drysheet.cell import study_cell
 from drysheet.constants import T_REF_K, arrhenius
 from drysheet.model import ncm85
-from drysheet.model.parameters import (
-    ANODE_J0_A_m2,
-    NCM_DIFFUSION_EA_J_mol,
-    cell_inputs,
-    ncm85_particle_radius_m,
-    parameter_values,
-)
+from drysheet.model import registry as reg
+from drysheet.model.parameters import cell_inputs, parameter_values
 from drysheet.model.ssb_half_cell import SolidStateHalfCell
 
 STOCK_ELECTROLYTE_POROSITY = 0.3
@@ -61,23 +56,22 @@ def drysheet_setup(case: SharedCase, mesh: tuple[int, int] = (15, 10)):
     """(model, parameter values, inputs) of drysheet's model reduced to the shared case."""
     model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], side_reactions=False, degradation=False)
     inputs = cell_inputs(study_cell("coated", "sheet-powder"))
-    inputs.update(
-        {
-            "Cathode thickness [m]": case.thickness_m,
-            "Electrode area [m2]": case.area_m2,
-            "Temperature [K]": case.temperature_K,
-            "CAM volume fraction": case.cam_fraction,
-            "CAM|SE contact fraction": 1.0,
-            "Cathode ionic conductivity [S.m-1]": case.sigma_ion_S_m,
-            "CAM electronic network factor": 0.0,
-            "Carbon network conductivity [S.m-1]": case.sigma_s_S_m,
-            "Separator area resistance [Ohm.m2]": case.separator_m / case.sigma_sep_S_m,
-            "Coating film resistance [Ohm.m2]": 0.0,
-            "Contact loss coefficient": 0.0,
-            "Initial concentration in NCM [mol.m-3]": case.initial_li_fraction * ncm85.C_MAX_mol_m3,
-            "One C current [A]": case.one_c_A,
-        }
-    )
+    shared = {
+        reg.CATHODE_THICKNESS: case.thickness_m,
+        reg.ELECTRODE_AREA: case.area_m2,
+        reg.TEMPERATURE: case.temperature_K,
+        reg.CAM_VOLUME_FRACTION: case.cam_fraction,
+        reg.CONTACT_FRACTION: 1.0,
+        reg.CATHODE_IONIC_CONDUCTIVITY: case.sigma_ion_S_m,
+        reg.CAM_NETWORK_FACTOR: 0.0,
+        reg.CARBON_CONDUCTIVITY: case.sigma_s_S_m,
+        reg.SEPARATOR_RESISTANCE: case.separator_m / case.sigma_sep_S_m,
+        reg.COATING_FILM_RESISTANCE: 0.0,
+        reg.SHRINKAGE_CONTACT_LOSS: 0.0,
+        reg.INITIAL_CONCENTRATION: case.initial_li_fraction * ncm85.C_MAX_mol_m3,
+        reg.ONE_C_CURRENT: case.one_c_A,
+    }
+    inputs.update({p.name: value for p, value in shared.items()})
     return model, parameter_values(), inputs
 
 
@@ -99,14 +93,16 @@ def stock_setup(case: SharedCase, k_sto: float, d_decades: float, mesh: tuple[in
 
     def diffusivity(sto, T):
         return ncm85.diffusivity_m2_s(
-            sto, arrhenius(T, ea_J_mol=NCM_DIFFUSION_EA_J_mol, xp=pybamm), d_decades
+            sto,
+            arrhenius(T, ea_J_mol=reg.DIFFUSION_ACTIVATION_ENERGY.default, xp=pybamm),
+            d_decades,
         )
 
     p.update(
         {
             "Positive electrode thickness [m]": case.thickness_m,
             "Positive electrode active material volume fraction": case.cam_fraction,
-            "Positive particle radius [m]": ncm85_particle_radius_m(),
+            "Positive particle radius [m]": reg.PARTICLE_RADIUS.default,
             "Positive electrode porosity": STOCK_ELECTROLYTE_POROSITY,
             "Positive electrode Bruggeman coefficient (electrolyte)": b_e,
             "Positive electrode Bruggeman coefficient (electrode)": 0.0,
@@ -124,12 +120,12 @@ def stock_setup(case: SharedCase, k_sto: float, d_decades: float, mesh: tuple[in
             "Cation transference number": 1.0,
             "Thermodynamic factor": 1.0,
             "Exchange-current density for lithium metal electrode [A.m-2]": lambda c_e, c_Li, T: (
-                ANODE_J0_A_m2 + 0 * c_e
+                reg.ANODE_EXCHANGE_CURRENT.default + 0 * c_e
             ),
             "Electrode height [m]": case.area_m2,
             "Electrode width [m]": 1.0,
-            "Lower voltage cut-off [V]": 2.3,
-            "Upper voltage cut-off [V]": 3.7,
+            reg.LOWER_CUTOFF.name: reg.LOWER_CUTOFF.default,
+            reg.UPPER_CUTOFF.name: reg.UPPER_CUTOFF.default,
             "Nominal cell capacity [A.h]": case.one_c_A,
             "Initial temperature [K]": case.temperature_K,
             "Ambient temperature [K]": case.temperature_K,
@@ -153,7 +149,7 @@ def discharge_curves(
         model, parameter_values=pv, solver=pybamm.IDAKLUSolver(rtol=1e-6, atol=1e-8)
     ).solve([0, t_end], inputs=inputs)
     stock, spv, var_pts = stock_setup(
-        case, inputs["NCM85 stoichiometry scale"], inputs["NCM85 diffusivity drop [decades]"], mesh
+        case, inputs[reg.STOICHIOMETRY_SCALE.name], inputs[reg.DIFFUSIVITY_DROP.name], mesh
     )
     spv["Current function [A]"] = c_rate * case.one_c_A
     sol_s = pybamm.Simulation(

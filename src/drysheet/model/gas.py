@@ -50,10 +50,11 @@ analysis uses, `drysheet.analysis.dems`).
   of the released O2 is converted 1:1 into SO2 (S + O2 -> SO2), theta(t) the
   contact fraction still retained; the O2 observed is the net (1 - f).
 
-Parameters: `GasParameters` (sources inline). N_H, k_O and N_C are calibrated
-on the powder-powder DEMS amounts by `drysheet.calibration.gas_fit`, which
-writes ``data/gas_calibration.yaml``; `load_gas_parameters` reads it (the
-dataclass defaults are the uncalibrated starting values).
+Parameters: `GasParameters`, declared with sources in `drysheet.model.registry`.
+N_H, k_O and N_C are calibrated on the powder-powder DEMS amounts by
+`drysheet.calibration.gas_fit`, which writes ``data/gas_calibration.yaml``;
+`load_gas_parameters` reads it (the registry's defaults,
+`GasParameters.defaults`, are the uncalibrated starting values).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from scipy.integrate import cumulative_trapezoid
 
 from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, T_REF_K
 from drysheet.materials import MATERIALS
+from drysheet.model import registry
 from drysheet.model.ncm85 import IN_INLI_VS_LI_V
 from drysheet.result import CURRENT, TIME, VOLTAGE, Result
 
@@ -83,37 +85,32 @@ _SECONDS_PER_HOUR = 3600.0
 
 @dataclass(frozen=True)
 class GasParameters:
-    """Gas-evolution parameters; defaults are the uncalibrated starting values.
+    """Gas-evolution parameters; each is declared, with its symbol, unit, kind and
+    source, in `drysheet.model.registry` (reader ``gas``), whose defaults are the
+    uncalibrated starting values (`defaults`).
 
-    Calibrated (``drysheet.calibration.gas_fit``): ``h2_inventory_umol_g``,
-    ``o2_rate_constant_per_s``, ``co2_carbonate_umol_g``. The rest are
-    literature values or marked estimates.
+    Calibrated (``drysheet.calibration.gas_fit``): ``h2_inventory_umol_g`` (N_H),
+    ``o2_rate_constant_per_s`` (k_O), ``co2_carbonate_umol_g`` (N_C). The rest
+    are literature values or marked estimates.
     """
 
-    # H2: protic-impurity inventory (calibrated) and the charge that consumes it
-    # (estimate: H2 confined to the first ~0.5 h of a C/20 charge, ~5 mAh/g).
-    h2_inventory_umol_g: float = 5.0
-    h2_charge_scale_mAh_g: float = 5.0
-    # O2: onset degree of delithiation 0.80 (Jung et al. 2017), smoothing width
-    # (estimate, numerical), rate constant (calibrated).
-    o2_onset_delithiation: float = 0.80
-    o2_onset_width: float = 0.01
-    o2_rate_constant_per_s: float = 1e-4
-    # O2 surface reservoir: BET area of polycrystalline Ni-rich NCM (estimate,
-    # 0.2-0.5 m2/g typical) and depth of the O-depleted rock-salt layer (estimate,
-    # a few nm) -> N_O = a rho h / (2 M).
-    cam_bet_m2_g: float = 0.3
-    o2_release_depth_nm: float = 5.0
-    # CO2: carbonate over the whole CAM surface (calibrated); Tafel rate constant
-    # at E_C (estimate: carbonate at the contacts is spent within the 3.6-3.9 V
-    # part of a C/20 charge) and transfer coefficient (estimate, symmetric 0.5).
-    co2_carbonate_umol_g: float = 10.0
-    co2_rate_constant_per_s: float = 1e-6
-    co2_equilibrium_V_vs_Li: float = 3.82  # Mahne et al. 2018
-    co2_transfer_coefficient: float = 0.5
-    # SO2: probability that O2 released at a CAM|SE contact reacts with the SE
-    # before it escapes (estimate; SO2 is reported detected, not quantified).
-    so2_reaction_probability: float = 0.3
+    h2_inventory_umol_g: float  # N_H
+    h2_charge_scale_mAh_g: float  # q_H
+    o2_onset_delithiation: float  # d_on
+    o2_onset_width: float  # w_O
+    o2_rate_constant_per_s: float  # k_O
+    cam_bet_m2_g: float  # a_BET
+    o2_release_depth_nm: float  # h_O
+    co2_carbonate_umol_g: float  # N_C
+    co2_rate_constant_per_s: float  # k_CO2
+    co2_equilibrium_V_vs_Li: float  # E_C
+    co2_transfer_coefficient: float  # alpha_CO2
+    so2_reaction_probability: float  # p_S
+
+    @classmethod
+    def defaults(cls) -> GasParameters:
+        """The registry's values: literature, estimates, calibration starting values."""
+        return cls(**{p.name: p.default for p in registry.select(readers=("gas",))})
 
     @property
     def lattice_o2_umol_g(self) -> float:
@@ -127,11 +124,12 @@ class GasParameters:
 def load_gas_parameters(path: Path = GAS_CALIBRATION_FILE) -> GasParameters:
     """`GasParameters` with the calibrated values of ``path`` (defaults if absent)."""
     if not path.exists():
-        return GasParameters()
+        return GasParameters.defaults()
     values = yaml.safe_load(path.read_text())["parameters"]
     known = {f.name for f in fields(GasParameters)}
     return replace(
-        GasParameters(), **{k: float(v["value"]) for k, v in values.items() if k in known}
+        GasParameters.defaults(),
+        **{k: float(v["value"]) for k, v in values.items() if k in known},
     )
 
 

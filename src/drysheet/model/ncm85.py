@@ -41,14 +41,13 @@ import numpy as np
 import pybamm
 from pybamm.input.parameters.lithium_ion.Chen2020 import nmc_LGM50_ocp_Chen2020
 
-from drysheet.constants import FARADAY_C_PER_MOL
-from drysheet.materials import MATERIALS, NCM85_THEORETICAL_mAh_g
+from drysheet.model import registry
 
 IN_INLI_VS_LI_V = (
     0.62  # In/InLi two-phase potential vs Li+/Li (Santhosha et al., Batt. Supercaps 2019; S)
 )
 
-K_STO = 0.92  # starting value of the calibrated stoichiometry scale (module docstring)
+K_STO = registry.STOICHIOMETRY_SCALE.default  # the calibration's start (module docstring)
 VOLUME_CHANGE = 0.051  # Kondrakov et al. 2017 (NCM811, 3.0-4.3 V vs Li)
 X_SHRINK = 0.35  # estimate from the same work: collapse sets in above ~4.0-4.1 V vs Li
 W_SHRINK = 0.05  # estimate
@@ -59,19 +58,14 @@ OCP_WALL_WIDTH = 0.02  # width of the wall in Li fraction (estimate)
 X_PRISTINE = 0.99  # Li fraction of pristine NCM85 (estimate)
 
 D_MID_m2_s = 1e-14  # Ge et al. 2021 (A), mid-window
-D_DECADES = 1.0  # starting value, calibrated with the first-cycle data (Ge et al. 2021: ~2-3)
+D_DECADES = registry.DIFFUSIVITY_DROP.default  # calibrated with the first cycle (Ge 2021: ~2-3)
 D_X_MID = 0.92  # estimate
 D_X_WIDTH = 0.025  # estimate
 
-# Maximum Li concentration: theoretical capacity x density / F (arithmetic).
-C_MAX_mol_m3 = (
-    NCM85_THEORETICAL_mAh_g * 3.6 * MATERIALS["NCM85"].density_g_cm3 * 1e6 / FARADAY_C_PER_MOL
-)
-
-# Exchange-current prefactor: Chen2020's NMC rate constant 3.42e-6 A m-2 (m3/mol)^1.5 with its
-# c_e = 1000 mol/m3 and c_max = 63104 mol/m3 gives j0 = 3.4 A/m2 at x = 0.5, 25 C; we keep that
-# j0 at x = 0.5 and its activation energy 17.8 kJ/mol (Chen et al. 2020, via PyBaMM).
-J0_HALF_25C_A_m2 = 3.42e-6 * 1000**0.5 * (63104 / 2)
+C_MAX_mol_m3 = registry.MAX_CONCENTRATION.default  # theoretical capacity x density / F
+# Chen2020's j0 at x = 0.5, 25 C (registry) and its activation energy 17.8 kJ/mol (Chen et
+# al. 2020, via PyBaMM).
+J0_HALF_25C_A_m2 = registry.EXCHANGE_CURRENT_HALF.default
 J0_ACTIVATION_J_mol = 17800.0
 
 

@@ -155,7 +155,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
         j0_half = _p("NCM exchange current density at x=0.5 and 25 C [A.m-2]")
         a_c = _p("Carbon|SE area per volume [m-1]")
         k_ox_bare = _p("CAM|SE oxidation rate constant [A.m-2]")  # uncoated CAM
-        suppression = _p("CAM coating suppression")  # LiNbO3 shell; 1 for uncoated CAM
+        suppression = _p("CAM outer-surface oxidation factor")  # chi_coat coated, 1 bare
         k_ox_c = _p("Carbon|SE oxidation rate constant [A.m-2]")
         U_ox = _p("SE oxidation reference potential [V]")
         alpha_ox = _p("SE oxidation transfer coefficient")

@@ -36,6 +36,7 @@ from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, arrh
 from drysheet.errors import DrysheetInputError
 from drysheet.model import anode_interphase
 from drysheet.model.parameters import calibrated_constants
+from drysheet.model.registry import LEAK_CONDUCTANCE
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study.conductivity_experiments import SEPARATOR_THICKNESS_um, separator_layer
 from drysheet.transport import ionic_conductivity_S_per_m
@@ -48,7 +49,7 @@ INPUTS = (
     "Current density amplitude [A.m-2]",
     "Half-cycle duration [s]",
     "Temperature [K]",
-    *(f"{e} initial interfacial PTFE [mol.m-2]" for e in ELECTRODES),
+    *(anode_interphase.initial_ptfe_name(e) for e in ELECTRODES),
 )
 SAMPLES_PER_HALF_CYCLE = 10
 END_OF_HALF_CYCLE = 1.0 - 1e-6  # sample just before the current reverses
@@ -96,7 +97,7 @@ class SymmetricCell(pybamm.BaseModel):
 
 def parameter_values() -> pybamm.ParameterValues:
     """Constants (interphase, Li|SE kinetics) with the per-cell `INPUTS` as ``[input]``."""
-    leak = anode_interphase.LEAK_CONDUCTANCE
+    leak = LEAK_CONDUCTANCE.name
     values: dict[str, float | str] = {
         **anode_interphase.parameter_values(),
         leak: calibrated_constants()[leak],  # calibrated with the full cell's retentions
@@ -160,7 +161,7 @@ def run_symmetric_cell(
         "Current density amplitude [A.m-2]": i0,
         "Half-cycle duration [s]": t_half,
         "Temperature [K]": T,
-        **{f"{e} initial interfacial PTFE [mol.m-2]": pool for e in ELECTRODES},
+        **{anode_interphase.initial_ptfe_name(e): pool for e in ELECTRODES},
     }
     n_half = 2 * n_cycles
     fractions = np.linspace(0.0, END_OF_HALF_CYCLE, SAMPLES_PER_HALF_CYCLE + 1)[1:]
