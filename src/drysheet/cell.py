@@ -16,9 +16,9 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
+from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
 from drysheet.formulation import Formulation, get_formulation
 from drysheet.layer import Layer, make_layer
 from drysheet.processing import DrySheet, PowderPressing, SlurryCast
@@ -29,7 +29,7 @@ ASSEMBLY_PRESSURE_MPa = 437.0  # docs/system.md §3 (powder route)
 SEPARATOR_PRESS_MPa = 62.0  # docs/system.md §3
 
 
-class Cell(BaseModel):
+class Cell(InputModel):
     """One solid-state cell: cathode | separator | In/InLi anode.
 
     Defaults are the study's (docs/system.md §4-5): 13.8 mg NCM85/cm2, ~1000 um

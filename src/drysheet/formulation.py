@@ -9,15 +9,15 @@ in the formulation itself.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from drysheet.errors import DrysheetInputError
+from drysheet.errors import DrysheetInputError, InputModel
 from drysheet.materials import MATERIALS, Material, get_material
 
 SUM_TOLERANCE_WT_PCT = 0.01
 
 
-class Formulation(BaseModel):
+class Formulation(InputModel):
     """Mass percentages of the premix, e.g. ``{"NCM85": 70, "LPSCl": 30}``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

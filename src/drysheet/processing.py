@@ -28,7 +28,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from drysheet.errors import InputModel
 
 HECKEL_K_PER_MPa = (math.log(1 / 0.15) - math.log(1 / 0.25)) / (380.0 - 100.0)
 HECKEL_A = math.log(1 / 0.25) - HECKEL_K_PER_MPa * 100.0
@@ -60,7 +62,7 @@ def heckel_porosity(pressure_MPa: float) -> float:
     return math.exp(-(HECKEL_K_PER_MPa * max(pressure_MPa, 0.0) + HECKEL_A))
 
 
-class PowderPressing(BaseModel):
+class PowderPressing(InputModel):
     """Cold pressing of the (composite) powder into a pellet."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -74,7 +76,7 @@ class PowderPressing(BaseModel):
         return heckel_porosity(max(self.pressure_MPa, max_pressure_MPa))
 
 
-class DrySheet(BaseModel):
+class DrySheet(InputModel):
     """Dry processing: ball milling, PTFE fibrillation in a mortar, calendering."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -99,7 +101,7 @@ class DrySheet(BaseModel):
         return min(0.6, heckel_porosity(p) * (1.0 + springback))
 
 
-class SlurryCast(BaseModel):
+class SlurryCast(InputModel):
     """Wet slurry casting onto Al foil (reference route; binder is in the formulation)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
+from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
 
 if TYPE_CHECKING:
     import pybamm
@@ -36,7 +36,7 @@ def c_rate_label(c_rate: float) -> str:
     return RATE_LABELS.get(round(c_rate, 4), f"{c_rate:g}C")
 
 
-class Step(BaseModel):
+class Step(InputModel):
     """One step: ``rest`` for ``duration_h``; or CC ``charge``/``discharge`` at
     ``c_rate`` to the protocol's voltage limit, optionally followed by a CV hold
     at that limit until the current falls to ``cv_cutoff_c_rate``."""
@@ -69,7 +69,7 @@ class Step(BaseModel):
         return steps
 
 
-class Block(BaseModel):
+class Block(InputModel):
     """A labelled group of steps repeated ``repeat`` times; each repetition of a
     block containing a charge and a discharge is one cycle."""
 
@@ -79,7 +79,7 @@ class Block(BaseModel):
     repeat: int = Field(1, ge=1, le=10000)
 
 
-class Protocol(BaseModel):
+class Protocol(InputModel):
     """A cycling protocol within voltage limits (V vs the counter electrode)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -35,12 +35,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from scipy.stats import qmc
 from tqdm.auto import tqdm
 
 from drysheet.cell import Architecture, Cell, make_cell
-from drysheet.errors import DrysheetInputError, load_yaml_mapping, validate
+from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
 from drysheet.protocols import RATE_TEST_C, Protocol, get_protocol, study_protocol
 from drysheet.result import Result, RunStatus, capacity_retention_pct, rate_table
 from drysheet.simulate import Simulator
@@ -97,7 +97,7 @@ RESULT_COLUMNS = (
 )
 
 
-class Range(BaseModel):
+class Range(InputModel):
     """A continuous range: ``levels`` equally spaced values in a factorial design,
     uniform (stratified) sampling in a Latin hypercube."""
 
@@ -116,7 +116,7 @@ class Range(BaseModel):
 Numeric = float | Range | list[float]
 
 
-class SweepSpace(BaseModel):
+class SweepSpace(InputModel):
     """The design space. Every numeric parameter is a value, a list of values or a
     `Range`; the cathode premix is CAM (LiNbO3-coated NCM85 if ``coated``, else bare
     NCM85) + C65 carbon + Li6PS5Cl making up the rest to 100 wt%.
