@@ -88,8 +88,9 @@ def read_cycler(
     ``fmt`` forces a format (one of :data:`FORMATS` or a short name such as "mpr");
     otherwise it is detected from the suffix and content. ``column_map`` applies to the
     generic CSV reader. Metadata found in the file (``cam_mass_g``, ``start_time``...)
-    is in the returned frame's ``attrs``. Raises DrysheetInputError for missing, empty,
-    truncated, garbled or unsupported files.
+    is in the returned frame's ``attrs``. Raises DrysheetInputError, and nothing else,
+    for missing, empty, truncated, garbled or unsupported files and for physically
+    impossible records (:func:`drysheet.analysis.readers.tidy.check_physical`).
     """
     path = Path(path)
     if not path.is_file():
@@ -102,6 +103,14 @@ def read_cycler(
         fmt = detect_format(path)
     if column_map is not None and fmt != "csv":
         raise DrysheetInputError(f"{path}: column_map applies to the csv format only, not {fmt}")
-    if fmt == "csv":
-        return read_generic_csv(path, column_map)
-    return FORMATS[fmt](path)
+    try:
+        if fmt == "csv":
+            return read_generic_csv(path, column_map)
+        return FORMATS[fmt](path)
+    except DrysheetInputError:
+        raise
+    except Exception as exc:  # whatever a parser missed on malformed input
+        reason = " ".join(str(exc).split())[:300]
+        raise DrysheetInputError(
+            f"{path} ({fmt}): unreadable file ({type(exc).__name__}: {reason})"
+        ) from exc

@@ -78,7 +78,11 @@ def read_mpt(path: Path) -> pd.DataFrame:
     meta: dict[str, Any] = {}
     start = 0
     if lines[0].strip() in MPT_MAGICS:
-        match = re.match(r"Nb header lines\s*:\s*(\d+)", lines[1]) if len(lines) > 1 else None
+        match = (
+            re.match(r"Nb header lines\s*:\s*([0-9]{1,9})\s*$", lines[1])
+            if len(lines) > 1
+            else None
+        )
         if match is None or int(match.group(1)) < 3:
             raise DrysheetInputError(f"{path}: .mpt header lacks a valid 'Nb header lines' line")
         start = int(match.group(1)) - 1

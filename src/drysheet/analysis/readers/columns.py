@@ -12,13 +12,14 @@ def find_column(
 ) -> tuple[str, float] | None:
     """First ``(column, factor)`` whose alias matches a column name case-insensitively
     (ignoring spaces); ``factor`` converts the column to drysheet's SI-ish unit."""
-    by_key = {_key(c): c for c in data.columns}
+    by_key = {column_key(c): c for c in data.columns}
     for alias, factor in aliases:
-        column = by_key.get(_key(alias))
+        column = by_key.get(column_key(alias))
         if column is not None:
             return column, factor
     return None
 
 
-def _key(name: object) -> str:
+def column_key(name: object) -> str:
+    """A column name compared case-insensitively, without whitespace."""
     return "".join(str(name).split()).lower()

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from drysheet.analysis.readers.columns import find_column
-from drysheet.analysis.readers.text import read_table, read_text, sniff_delimiter
+from drysheet.analysis.readers.columns import column_key, find_column
+from drysheet.analysis.readers.text import MAX_COLUMNS, read_table, read_text, sniff_delimiter
 from drysheet.analysis.readers.tidy import tidy
 from drysheet.errors import DrysheetInputError
 
@@ -47,15 +47,7 @@ def read_maccor(path: Path) -> pd.DataFrame:
     """Read a MACCOR text export into the drysheet time-series schema."""
     text = read_text(path, "MACCOR text export")
     lines = text.splitlines()
-    start = next(
-        (
-            n
-            for n, line in enumerate(lines[:_HEADER_SCAN_LINES])
-            if find_column(pd.DataFrame(columns=_split(line)), _VOLTAGE)
-            and find_column(pd.DataFrame(columns=_split(line)), _TIME)
-        ),
-        None,
-    )
+    start = next((n for n, line in enumerate(lines[:_HEADER_SCAN_LINES]) if _is_header(line)), None)
     if start is None:
         raise DrysheetInputError(
             f"{path}: no MACCOR header row (with a test-time and a Volts column) "
@@ -93,5 +85,13 @@ def read_maccor(path: Path) -> pd.DataFrame:
     )
 
 
-def _split(line: str) -> list[str]:
-    return [c.strip() for c in line.split(sniff_delimiter(line))]
+def _is_header(line: str) -> bool:
+    """Whether ``line`` names a test-time and a voltage column; trailing delimiters are
+    ignored as in :func:`read_table`, and a line of more than ``MAX_COLUMNS`` fields is
+    no header (set lookups keep this linear in the line's length)."""
+    sep = sniff_delimiter(line)
+    line = line.rstrip().rstrip(sep)
+    if line.count(sep) >= MAX_COLUMNS:
+        return False
+    keys = {column_key(c) for c in line.split(sep)}
+    return all(any(column_key(a) in keys for a, _ in aliases) for aliases in (_VOLTAGE, _TIME))

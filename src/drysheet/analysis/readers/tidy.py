@@ -23,6 +23,13 @@ from drysheet.result import (
     steps_from_keys,
 )
 
+#: Physical bounds on a record (refused beyond them: a wrong column, unit or corrupt
+#: file). A single cell stays within a few volts; 100 V leaves room for small stacks.
+#: The largest cycler channels source about 2 kA. Ten years exceeds any cycling test.
+MAX_ABS_VOLTAGE_V = 100.0
+MAX_ABS_CURRENT_A = 1e4
+MAX_TIME_S = 10 * 365.25 * 86400.0
+
 
 def tidy(
     path: Path,
@@ -52,6 +59,7 @@ def tidy(
         }
     )
     check_timeseries(ts, where)
+    check_physical(ts, where)
     if step_keys:
         ts[STEP] = steps_from_keys(*(np.asarray(k) for k in step_keys))
     else:
@@ -66,6 +74,26 @@ def tidy(
         ts[CYCLE_INSTRUMENT] = cycles.astype(np.int64)
     ts.attrs = {**(meta or {}), "source": str(path), "format": fmt}
     return ts
+
+
+def check_physical(ts: pd.DataFrame, where: str) -> None:
+    """Raise DrysheetInputError when voltage, current or time leave the bounds a cell
+    test can reach (:data:`MAX_ABS_VOLTAGE_V`, :data:`MAX_ABS_CURRENT_A`,
+    :data:`MAX_TIME_S`); rows are counted from 1."""
+    for column, bound, unit in (
+        (VOLTAGE, MAX_ABS_VOLTAGE_V, "V"),
+        (CURRENT, MAX_ABS_CURRENT_A, "A"),
+        (TIME, MAX_TIME_S, "s (ten years)"),
+    ):
+        values = np.abs(ts[column].to_numpy(dtype=float))
+        beyond = np.flatnonzero(values > bound)
+        if beyond.size:
+            row = beyond[0]
+            raise DrysheetInputError(
+                f"{where}: |{column}| = {values[row]:.4g} at data row {row + 1} is beyond "
+                f"{bound:g} {unit}, impossible for a cell test (wrong column or unit, or a "
+                "corrupt file)"
+            )
 
 
 def _floats(values: Any, name: str, where: str) -> np.ndarray:
