@@ -10,7 +10,7 @@ Run: ``python benchmarks/bench_study_protocol.py [--cycles 100]``. In one proces
 3. the same cell without the degradation states (fatigue, anode interphase),
    for the cost of the mechanisms;
 4. all nine study cells through the same protocol as `drysheet reproduce` runs
-   them (`StudyPool`: one built model per core).
+   them (`SimulatorPool`: one built model per worker).
 
 Prints wall times, their ratio, and the process's peak resident memory.
 Timings include model building and the solver's first-call setup, as a user
@@ -29,9 +29,10 @@ import pybamm
 from drysheet.cell import study_cell
 from drysheet.model.crosscheck import SharedCase, stock_setup
 from drysheet.model.parameters import calibrated_constants
+from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 from drysheet.simulate import DEFAULT_ATOL, DEFAULT_MESH, DEFAULT_RTOL, Simulator
-from drysheet.study.pool import StudyPool
+from drysheet.study.cells import nine_study_cells
 
 
 def time_drysheet_one(protocol, degradation: bool = True) -> tuple[float, int]:
@@ -66,8 +67,8 @@ def time_stock_dfn(protocol) -> tuple[float, int]:
 def time_nine(protocol) -> tuple[float, int]:
     """The nine study cells as `drysheet reproduce` runs them: one model per core."""
     t0 = time.perf_counter()
-    with StudyPool(protocol) as pool:
-        outcomes = pool.run_study()
+    with SimulatorPool(protocol) as pool:
+        outcomes = pool.run_cells(nine_study_cells())
     return time.perf_counter() - t0, sum(not isinstance(o, str) for o in outcomes.values())
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from drysheet.errors import DrysheetInputError
 from drysheet.protocols import Block, Protocol, Step, study_protocol
+from drysheet.simulate import Simulator
 from drysheet.sweep import (
     PARAMETER_COLUMNS,
     RESULT_COLUMNS,
@@ -83,7 +84,7 @@ def test_impossible_design_is_an_invalid_row_not_an_error():
     point = design_points(SweepSpace(cam_wt_pct=99.0, carbon_wt_pct=3.0))[0]
     with pytest.raises(DrysheetInputError, match="LPSCl"):
         cell_from_point(point)
-    row = simulate_point(ONE_CYCLE.model_dump_json(), point)
+    row = simulate_point(None, point)  # rejected before any simulation
     assert row["status"] == "invalid" and "LPSCl" in row["error"]
 
 
@@ -94,9 +95,14 @@ def test_points_missing_parameters_are_refused(tmp_path):
 
 def test_solver_failure_is_recorded_with_its_error():
     point = {**design_points(SweepSpace())[0], "temperature_C": -40.0, "cam_loading_mg_cm2": 100.0}
-    row = simulate_point(HARSH.model_dump_json(), point)
+    row = simulate_point(Simulator(HARSH), point)
     assert row["status"] == "failed" and "could not be solved" in row["error"]
     assert row["cathode_thickness_um"] > 0  # descriptors kept
+
+
+@pytest.fixture(scope="module")
+def one_cycle_sim() -> Simulator:
+    return Simulator(ONE_CYCLE)
 
 
 @pytest.mark.parametrize(
@@ -108,8 +114,8 @@ def test_solver_failure_is_recorded_with_its_error():
         {"stack_pressure_MPa": 1000.0},
     ],
 )
-def test_valid_but_extreme_cell_says_it_delivers_no_capacity(extreme):
-    row = simulate_point(ONE_CYCLE.model_dump_json(), {**design_points(SweepSpace())[0], **extreme})
+def test_valid_but_extreme_cell_says_it_delivers_no_capacity(extreme, one_cycle_sim):
+    row = simulate_point(one_cycle_sim, {**design_points(SweepSpace())[0], **extreme})
     assert row["status"] == "completed" and row["no_capacity"] is True
     assert row["first_discharge_mAh_g"] < 1.0 and "no capacity" in row["error"]
 

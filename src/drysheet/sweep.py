@@ -4,9 +4,10 @@ A `SweepSpace` (YAML-loadable) lists, per design parameter, a fixed value, a lis
 values or a `Range`; `design_points` samples it (full factorial, or a Latin hypercube
 from `scipy.stats.qmc`). Each point is a flat mapping of parameters with a stable id
 (`point_id`, a hash of the parameters). `run_sweep` simulates the points on a local
-process pool, or on a Dask cluster given its scheduler address, with the same task
-function (`simulate_point`): every worker process builds one `Simulator` per protocol
-and re-solves it for all its points (per-cell PyBaMM inputs, no rebuild).
+process pool, or on a Dask cluster given its scheduler address, through
+`drysheet.pool.SimulatorPool`: every worker builds one `Simulator` and re-solves it for
+all its points with the same task function (`simulate_point`; per-cell PyBaMM inputs,
+no rebuild). A worker that dies fails its point only.
 
 Results are written while the sweep runs, as Parquet part files in ``out/parts``
 (flushed every `FLUSH_INTERVAL_S` seconds and at the end), so a killed sweep loses at
@@ -25,26 +26,25 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from multiprocessing import get_context
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import ConfigDict, Field, model_validator
 from scipy.stats import qmc
-from tqdm.auto import tqdm
 
 from drysheet.cell import Architecture, Cell, make_cell
 from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
+from drysheet.pool import SimulatorPool, WorkerLost
 from drysheet.protocols import RATE_TEST_C, Protocol, get_protocol, study_protocol
 from drysheet.result import Result, RunStatus, capacity_retention_pct, rate_table
-from drysheet.simulate import Simulator
 from drysheet.transport import ionic_conductivity_S_per_m
+
+if TYPE_CHECKING:
+    from drysheet.simulate import Simulator
 
 #: Sweep protocol presets; other names and YAML files go through `get_protocol`.
 #: "formation+rate": the study's two C/10 formation cycles and its rate test (3 cycles
@@ -273,34 +273,25 @@ def observables(cell: Cell, result: Result, cathode_thickness_um: float) -> dict
     return {k: float(v) for k, v in out.items()}
 
 
-# Per worker process: one built Simulator per protocol (keyed by the protocol's JSON).
-_SIMULATORS: dict[str, Simulator] = {}
-
-
-def _simulator(protocol_json: str) -> Simulator:
-    if protocol_json not in _SIMULATORS:
-        _SIMULATORS[protocol_json] = Simulator(Protocol.model_validate_json(protocol_json))
-    return _SIMULATORS[protocol_json]
-
-
 def _row(
-    point: Mapping[str, Any], status: RunStatus | str, error: str, t0: float, **values
+    point: Mapping[str, Any], status: RunStatus | str, error: str, t0: float | None, **values
 ) -> dict:
-    """A result row; ``status`` is a run's `RunStatus` or "invalid" (``error`` says why)."""
+    """A result row; ``status`` is a run's `RunStatus` or "invalid" (``error`` says why);
+    ``t0`` the point's start (None: not timed, e.g. its worker died)."""
     row = dict.fromkeys(RESULT_COLUMNS, math.nan)
     row.update({k: point[k] for k in PARAMETER_COLUMNS}, point_id=point_id(point), **values)
     kind, no_capacity = (
         (status, False) if isinstance(status, str) else (status.kind, status.no_capacity)
     )
-    row.update(
-        status=kind, no_capacity=no_capacity, error=error, wall_time_s=time.perf_counter() - t0
-    )
+    wall_time_s = math.nan if t0 is None else time.perf_counter() - t0
+    row.update(status=kind, no_capacity=no_capacity, error=error, wall_time_s=wall_time_s)
     return row
 
 
-def simulate_point(protocol_json: str, point: Mapping[str, Any]) -> dict[str, Any]:
-    """The sweep task: one point -> one result row (`RESULT_COLUMNS`). Never raises for
-    a bad design or a failed simulation: those are rows with status and error."""
+def simulate_point(sim: Simulator, point: Mapping[str, Any]) -> dict[str, Any]:
+    """The sweep task: one point through a worker's simulator -> one result row
+    (`RESULT_COLUMNS`). Never raises for a bad design or a failed simulation: those
+    are rows with status and error."""
     t0 = time.perf_counter()
     try:
         cell = cell_from_point(point)
@@ -309,7 +300,7 @@ def simulate_point(protocol_json: str, point: Mapping[str, Any]) -> dict[str, An
     desc: dict[str, float] = {}
     try:
         desc = descriptors(cell)
-        result = _simulator(protocol_json).run(cell)
+        result = sim.run(cell)
         obs = observables(cell, result, desc["cathode_thickness_um"])
     except Exception as err:  # any failure of this point is recorded, not raised
         failed = RunStatus("failed", f"{type(err).__name__}: {err}")
@@ -348,21 +339,6 @@ def _check_protocol(out_path: Path, protocol_json: str) -> None:
     stored.write_text(protocol_json)
 
 
-@contextmanager
-def _executor(scheduler: str | None, workers: int | None) -> Iterator[Executor]:
-    if scheduler is None:
-        n = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
-            yield pool
-        return
-    if workers is not None:
-        raise DrysheetInputError("workers: sizes the local pool only; size the Dask cluster")
-    from distributed import Client
-
-    with Client(scheduler) as client:
-        yield client.get_executor(pure=False)
-
-
 def run_sweep(
     space_or_points: SweepSpace | Sequence[Mapping[str, Any]],
     out_path: Path,
@@ -389,14 +365,15 @@ def run_sweep(
     out_path = Path(out_path)
     parts_dir = out_path / "parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
-    protocol_json = resolve_protocol(protocol).model_dump_json()
-    _check_protocol(out_path, protocol_json)
+    protocol = resolve_protocol(protocol)
+    _check_protocol(out_path, protocol.model_dump_json())
 
     ids = [point_id(p) for p in points]
     done = set(read_sweep(out_path)["point_id"])
     todo = list({i: p for i, p in zip(ids, points, strict=True) if i not in done}.values())
     if todo:
-        _run_points(todo, protocol_json, parts_dir, scheduler, workers, progress)
+        with SimulatorPool(protocol, workers, scheduler) as pool:
+            _run_points(pool, todo, parts_dir, progress)
 
     table = read_sweep(out_path).set_index("point_id").reindex(list(dict.fromkeys(ids)))
     table = table.reset_index()[list(RESULT_COLUMNS)]
@@ -404,36 +381,21 @@ def run_sweep(
     return table
 
 
-def _run_points(
-    todo: list[dict],
-    protocol_json: str,
-    parts_dir: Path,
-    scheduler: str | None,
-    workers: int | None,
-    progress: bool,
-) -> None:
-    """Run points, writing a part file at most every `FLUSH_INTERVAL_S` (and at exit)."""
+def _run_points(pool: SimulatorPool, todo: list[dict], parts_dir: Path, progress: bool) -> None:
+    """Run points, writing a part file at most every `FLUSH_INTERVAL_S` (and at exit);
+    a point whose worker died is a ``failed`` row."""
     buffer: list[dict] = []
     last_flush = time.monotonic()
-    futures: list[Future] = []
-    with _executor(scheduler, workers) as executor:
-        try:
-            futures = [executor.submit(simulate_point, protocol_json, p) for p in todo]
-            for fut in tqdm(
-                as_completed(futures),
-                total=len(futures),
-                disable=not progress,
-                desc="sweep",
-                unit="cell",
-            ):
-                buffer.append(fut.result())
-                if time.monotonic() - last_flush >= FLUSH_INTERVAL_S:
-                    _write_part(parts_dir, buffer)
-                    buffer, last_flush = [], time.monotonic()
-        finally:
-            for fut in futures:
-                fut.cancel()
-            _write_part(parts_dir, buffer)
+    try:
+        for i, row in pool.imap(simulate_point, todo, progress, desc="sweep"):
+            if isinstance(row, WorkerLost):
+                row = _row(todo[i], RunStatus("failed", row.reason), row.reason, None)
+            buffer.append(row)
+            if time.monotonic() - last_flush >= FLUSH_INTERVAL_S:
+                _write_part(parts_dir, buffer)
+                buffer, last_flush = [], time.monotonic()
+    finally:
+        _write_part(parts_dir, buffer)
 
 
 def pareto_front(

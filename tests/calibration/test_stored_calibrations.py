@@ -13,8 +13,8 @@ from drysheet.model.parameters import (
     RETENTION_CALIBRATION_FILE,
     calibrated_constants,
 )
+from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
-from drysheet.study.pool import StudyPool
 
 
 def _stored_models(path):
@@ -22,7 +22,7 @@ def _stored_models(path):
 
 
 def test_first_cycle_calibration_is_current():
-    with StudyPool(study_protocol().truncated(1)) as pool:
+    with SimulatorPool(study_protocol().truncated(1)) as pool:
         model = cell_fit.first_cycle_model(pool, calibrated_constants())
     stored = _stored_models(CELL_CALIBRATION_FILE)
     assert set(stored) == set(model)
@@ -33,7 +33,7 @@ def test_first_cycle_calibration_is_current():
 
 @pytest.mark.slow
 def test_retention_calibration_is_current():
-    with StudyPool(study_protocol()) as pool:
+    with SimulatorPool(study_protocol()) as pool:
         model = retention_fit.retention_model(pool, calibrated_constants())
     stored = _stored_models(RETENTION_CALIBRATION_FILE)
     for key, value in stored.items():

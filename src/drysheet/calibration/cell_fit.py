@@ -20,7 +20,7 @@ Plain least squares left one of the 18 at 1.12 tolerances (coated+C65
 sheet-powder discharge, +5.6 mAh/g) with the others below 0.98. Rate capability and the
 second-cycle CE are *not* fitted: they are predictions.
 
-The nine cells are spread over the machine's cores (`StudyPool`).
+The nine cells are spread over the machine's cores (`drysheet.pool.SimulatorPool`).
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ from drysheet.calibration.least_squares import (
     residual_records,
 )
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
+from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 from drysheet.result import Result
-from drysheet.study.pool import STUDY_CELLS, StudyPool
+from drysheet.study.cells import STUDY_CELLS, nine_study_cells
 from drysheet.study.targets import load_targets
 
 PARAMETERS = registry_parameters("cell_fit")  # names, bounds: drysheet.model.registry
@@ -60,10 +61,10 @@ def target_values() -> dict[str, float]:
     return out
 
 
-def first_cycle_model(pool: StudyPool, calibrated: dict[str, float]) -> dict[str, float]:
+def first_cycle_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict[str, float]:
     """Cycle-1 discharge capacity and CE of the nine study cells (NaN where a cell fails)."""
     out = {}
-    for (f, a), res in pool.run_study(calibrated).items():
+    for (f, a), res in pool.run_cells(nine_study_cells(), calibrated).items():
         ok = isinstance(res, Result)
         first = res.cycles.iloc[0] if ok else {}
         out[f"first_discharge/{f}/{a}"] = first.get("discharge_capacity_mAh_g", float("nan"))
@@ -75,7 +76,7 @@ def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
     targets = target_values()
     keys = sorted(targets)
     fixed = calibrated_constants()
-    with StudyPool(study_protocol().truncated(1)) as pool:
+    with SimulatorPool(study_protocol().truncated(1)) as pool:
 
         def residuals(values: dict[str, float]) -> np.ndarray:
             model = first_cycle_model(pool, {**fixed, **values})

@@ -49,10 +49,11 @@ from drysheet.calibration.least_squares import (
     residual_records,
 )
 from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
+from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 from drysheet.result import Result, capacity_retention_pct
+from drysheet.study.cells import STUDY_CELLS, nine_study_cells
 from drysheet.study.cycling import LONG_BLOCK
-from drysheet.study.pool import STUDY_CELLS, StudyPool
 from drysheet.study.targets import load_targets
 
 PARAMETERS = registry_parameters("retention_fit")  # names, bounds: drysheet.model.registry
@@ -76,10 +77,10 @@ def target_values() -> dict[str, float]:
     return {f"retention_100/{f}/{a}": float(t[f][a]) for f, a in STUDY_CELLS}
 
 
-def retention_model(pool: StudyPool, calibrated: dict[str, float]) -> dict[str, float]:
+def retention_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict[str, float]:
     """Retention over the long C/5 block of the nine study cells (NaN where a cell fails)."""
     out = {}
-    for (f, a), res in pool.run_study(calibrated).items():
+    for (f, a), res in pool.run_cells(nine_study_cells(), calibrated).items():
         ok = isinstance(res, Result) and res.status is not None and res.status.ok
         out[f"retention_100/{f}/{a}"] = (
             capacity_retention_pct(res.cycles, label=LONG_BLOCK) if ok else float("nan")
@@ -128,7 +129,7 @@ def run_fit(
     targets = target_values()
     keys = sorted(targets)
     fixed = calibrated_constants()
-    with StudyPool(study_protocol()) as pool:
+    with SimulatorPool(study_protocol()) as pool:
         evaluated: dict[tuple[float, ...], dict[str, float]] = {}
 
         def model_at(values: dict[str, float]) -> dict[str, float]:

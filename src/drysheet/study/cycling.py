@@ -9,29 +9,16 @@ capability (predictions), capacity retention over the long C/5 block
 
 from __future__ import annotations
 
-import itertools
-
 import pandas as pd
 
-from drysheet.cell import STUDY_ARCHITECTURES, Cell, study_cell
-from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
+from drysheet.pool import SimulatorPool
 from drysheet.protocols import RATE_TEST_C, c_rate_label, study_protocol
 from drysheet.result import Result, capacity_retention_pct
+from drysheet.study.cells import study_cells
 from drysheet.study.observables import Observable
-from drysheet.study.pool import StudyPool
 
 RATE_CYCLES = 3  # cycles per rate step (the study does not say; see drysheet.protocols)
 LONG_BLOCK = "long C/5"
-
-
-def study_cells() -> dict[tuple[str, str], Cell]:
-    """The nine study cells plus the slurry reference (keyed as in docs/observables.md)."""
-    cells = {
-        (f, a): study_cell(f, a)
-        for f, a in itertools.product(STUDY_CATHODE_FORMULATIONS, STUDY_ARCHITECTURES)
-    }
-    cells[("slurry", "sheet-powder")] = study_cell("slurry", "slurry")
-    return cells
 
 
 def cycling_observables(key: tuple[str, str], result: Result) -> list[Observable]:
@@ -75,8 +62,8 @@ def run_cycling(
     Returns the observable rows, the results and the problems met.
     """
     cells = study_cells()
-    with StudyPool(study_protocol(rate_cycles=rate_cycles)) as pool:
-        outcomes = pool.run(cells, progress=progress)
+    with SimulatorPool(study_protocol(rate_cycles=rate_cycles)) as pool:
+        outcomes = pool.run_cells(cells, progress=progress)
     rows, results, errors = [], {}, []
     for key, outcome in outcomes.items():
         if isinstance(outcome, str):

@@ -24,8 +24,9 @@ from drysheet.model.gas import GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.study import conductivity_experiments as exp
+from drysheet.study.cells import study_cells
 from drysheet.study.conductivity import run_conductivity
-from drysheet.study.cycling import RATE_CYCLES, capacity_table, run_cycling, study_cells
+from drysheet.study.cycling import RATE_CYCLES, capacity_table, run_cycling
 from drysheet.study.degradation import mechanism_breakdown, post_mortem, post_mortem_orderings
 from drysheet.study.figures import (
     fig1b_separator,

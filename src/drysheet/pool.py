@@ -1,0 +1,247 @@
+"""One worker pool for every job that runs many cells: one built `Simulator` per worker.
+
+Building the model and the pybamm.Experiment costs about as much as solving a cell,
+so a `SimulatorPool` builds one `Simulator` per worker, at the worker's first task,
+and hands it to every task that worker runs: the study's cells, each residual
+evaluation of a calibration, a sweep's points. Tasks are plain functions
+``task(simulator, item) -> outcome``.
+
+Workers are local *spawned* processes (`pebble.ProcessPool`) or, given
+``scheduler="tcp://host:8786"``, the workers of a Dask cluster (one Simulator per
+worker thread), with the same task functions. Faults:
+
+- a worker that dies (a crash, the OOM killer) loses only the task it was running:
+  that item's outcome is a `WorkerLost`, pebble starts a new worker and the batch
+  goes on (on Dask: a task that keeps killing workers, ``distributed.KilledWorker``);
+- local workers ignore Ctrl-C (the main process stops the pool) and exit on their
+  own within `PARENT_CHECK_S` once the main process is gone, so a killed run leaves
+  no orphans;
+- a missing ``dask`` extra or a scheduler that does not answer within
+  `CONNECT_TIMEOUT_S` is a `DrysheetInputError` naming the install command or the
+  address, raised when the pool is opened (before a caller writes anything).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+from tqdm.auto import tqdm
+
+from drysheet.errors import DrysheetInputError
+from drysheet.protocols import Protocol
+
+if TYPE_CHECKING:  # workers import these (PyBaMM, scipy) only for the tasks that need them
+    from drysheet.cell import Cell
+    from drysheet.result import Result
+    from drysheet.simulate import Simulator
+
+ItemT = TypeVar("ItemT")
+OutT = TypeVar("OutT")
+KeyT = TypeVar("KeyT")
+
+PARENT_CHECK_S = 1.0  # how often a local worker checks that the main process is alive
+CONNECT_TIMEOUT_S = 3.0  # Dask scheduler connection (with the import: an answer within 5 s)
+DASK_INSTALL = "pip install 'drysheet[dask]'"
+IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: memory stays bounded, Ctrl-C is prompt
+
+
+@dataclass(frozen=True)
+class WorkerLost:
+    """The outcome of a task whose worker died before answering (``reason`` says how)."""
+
+    reason: str
+
+
+class SimulatorPool:
+    """Workers that each hold one built `Simulator` for ``protocol``.
+
+    >>> with SimulatorPool(study_protocol().truncated(1)) as pool:
+    ...     results = pool.run_cells(nine_study_cells(), calibrated)  # {key: Result | error}
+
+    ``workers``: local processes (default one per CPU); ``scheduler``: a Dask scheduler
+    address instead (size the cluster there). ``build`` makes a worker's simulator from
+    the protocol (default `build_simulator`; tests pass a stand-in).
+    """
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        build: Callable[[Protocol], Any] | None = None,
+    ):
+        self._job = (build or build_simulator, protocol.model_dump_json())
+        if scheduler is None:
+            self.n_workers = workers or os.cpu_count() or 1
+            self._pool = ProcessPool(
+                self.n_workers,
+                initializer=_init_local_worker,
+                initargs=(os.getpid(),),
+                context=get_context("spawn"),
+            )
+            self._submit = lambda *args: self._pool.schedule(_call, args=args)
+            self._dask = None
+            return
+        if workers is not None:
+            raise DrysheetInputError("workers: sizes the local pool only; size the Dask cluster")
+        self._dask = _connect(scheduler)
+        self.n_workers = max(1, sum(self._dask.nthreads().values()))
+        executor = self._dask.get_executor(pure=False)
+        self._submit = lambda *args: executor.submit(_call, *args)
+
+    def __enter__(self) -> SimulatorPool:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(wait=exc_type is None)
+
+    def close(self, wait: bool = True) -> None:
+        """Shut the workers down: after their tasks, or at once (``wait=False``)."""
+        if self._dask is not None:
+            self._dask.close()
+            return
+        if wait:
+            self._pool.close()
+        else:
+            self._pool.stop()
+        self._pool.join()
+
+    def imap(
+        self,
+        task: Callable[[Any, ItemT], OutT],
+        items: Sequence[ItemT],
+        progress: bool = False,
+        desc: str = "cells",
+    ) -> Iterator[tuple[int, OutT | WorkerLost]]:
+        """``(index, task(simulator, items[index]))`` as tasks finish; a task whose worker
+        died gives a `WorkerLost`. At most `IN_FLIGHT_PER_WORKER` tasks per worker are
+        queued at a time; an exception raised by ``task`` propagates."""
+        todo = iter(enumerate(items))
+        in_flight = IN_FLIGHT_PER_WORKER * self.n_workers
+        pending: dict[Future, int] = {}
+        with tqdm(total=len(items), desc=desc, disable=not progress) as bar:
+            try:
+                while True:
+                    for i, item in todo:
+                        pending[self._submit(*self._job, task, item)] = i
+                        if len(pending) >= in_flight:
+                            break
+                    if not pending:
+                        return
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        bar.update()
+                        yield pending.pop(fut), _outcome(fut)
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+    def map(
+        self, task: Callable[[Any, ItemT], OutT], items: Sequence[ItemT], progress: bool = False
+    ) -> list[OutT | WorkerLost]:
+        """`imap`'s outcomes in the order of ``items``."""
+        out: list[Any] = [None] * len(items)
+        for i, outcome in self.imap(task, items, progress):
+            out[i] = outcome
+        return out
+
+    def run_cells(
+        self,
+        cells: Mapping[KeyT, Cell],
+        calibrated: dict[str, float] | None = None,
+        progress: bool = False,
+    ) -> dict[KeyT, Result | str]:
+        """Simulate each cell (with ``calibrated`` constants); a cell the solver cannot
+        run, or whose worker died, maps to its error message."""
+        outcomes = self.map(_run_cell, [(c, calibrated) for c in cells.values()], progress)
+        return {
+            key: f"{cell.label}: {out.reason}" if isinstance(out, WorkerLost) else out
+            for (key, cell), out in zip(cells.items(), outcomes, strict=True)
+        }
+
+
+def build_simulator(protocol: Protocol) -> Simulator:
+    """A worker's `Simulator`."""
+    from drysheet.simulate import Simulator
+
+    return Simulator(protocol)
+
+
+def _run_cell(sim: Simulator, job: tuple[Cell, dict[str, float] | None]) -> Result | str:
+    from drysheet.simulate import SimulationError
+
+    cell, calibrated = job
+    try:
+        return sim.run(cell, calibrated=calibrated)
+    except SimulationError as err:
+        return str(err)
+
+
+def _outcome(fut: Future) -> Any:
+    try:
+        return fut.result()
+    except ProcessExpired as err:
+        code = err.exitcode
+        how = f"signal {-code} ({signal.Signals(-code).name})" if code < 0 else f"exit code {code}"
+        return WorkerLost(f"worker process died ({how})")
+    except Exception as err:
+        if type(err).__name__ == "KilledWorker":  # distributed's, not imported without dask
+            return WorkerLost(f"Dask workers died running it ({err})")
+        raise
+
+
+# Per worker thread: the simulator built for the last (build, protocol) it served.
+_LOCAL = threading.local()
+
+
+def _call(build: Callable[[Protocol], Any], protocol_json: str, task: Callable, item: Any):
+    """Run ``task`` on this worker's simulator, building it at the first call."""
+    key = (build, protocol_json)
+    if getattr(_LOCAL, "key", None) != key:
+        _LOCAL.simulator = build(Protocol.model_validate_json(protocol_json))
+        _LOCAL.key = key
+    return task(_LOCAL.simulator, item)
+
+
+def _init_local_worker(parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit this worker once its parent is gone (its parent pid changes)."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+def _connect(scheduler: str):
+    """A `distributed.Client` for ``scheduler``, or a clean `DrysheetInputError`."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DrysheetInputError(
+            f"--scheduler needs Dask, which is not installed: {DASK_INSTALL}"
+        ) from None
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(scheduler)
+        if scheme == "tcp":  # nothing listening: say so at once, not after the timeout
+            socket.create_connection(parse_host_port(location), CONNECT_TIMEOUT_S).close()
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except Exception as err:  # refused, timed out, a bad address, or not a Dask scheduler
+        raise DrysheetInputError(
+            f"no Dask scheduler answers at {scheduler!r} ({type(err).__name__}: {err}); "
+            "check the address and that the scheduler is running"
+        ) from None

@@ -1,0 +1,122 @@
+"""The worker pool: one built simulator per worker, dying workers, Ctrl-C, orphans, Dask."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from drysheet.errors import DrysheetInputError
+from drysheet.pool import SimulatorPool, WorkerLost
+from drysheet.protocols import study_protocol
+
+PROTOCOL = study_protocol().truncated(1)
+DIES = -1  # the item whose worker kills itself
+
+
+class StandIn:
+    """What a worker builds instead of a Simulator (the physics is not the point here)."""
+
+    def __init__(self, protocol):
+        self.protocol_name = protocol.name
+
+
+def build_stand_in(protocol):
+    return StandIn(protocol)
+
+
+def where(sim, item):
+    """The task: which process and which built object served ``item``; dies on `DIES`."""
+    if item == DIES:
+        os._exit(3)
+    return item, os.getpid(), id(sim), sim.protocol_name
+
+
+def pool(**kwargs) -> SimulatorPool:
+    return SimulatorPool(PROTOCOL, build=build_stand_in, **kwargs)
+
+
+def test_one_simulator_per_worker_serves_every_item():
+    with pool(workers=2) as p:
+        out = p.map(where, list(range(12)))
+    assert [o[0] for o in out] == list(range(12))  # outcomes in the order of the items
+    builds = {(pid, sim) for _, pid, sim, _ in out}
+    assert len({pid for pid, _ in builds}) == len(builds) <= 2  # one build per worker
+    assert {o[3] for o in out} == {PROTOCOL.name}
+
+
+def test_a_dying_worker_fails_its_item_only():
+    items = [0, 1, DIES, 3, 4, DIES, 6]
+    with pool(workers=2) as p:
+        out = p.map(where, items)
+        after = p.map(where, [7, 8])  # the pool replaced its worker and goes on
+    lost = [i for i, o in zip(items, out, strict=True) if isinstance(o, WorkerLost)]
+    assert lost == [DIES, DIES]
+    assert "exit code 3" in out[2].reason
+    assert [o[0] for o in out if not isinstance(o, WorkerLost)] == [0, 1, 3, 4, 6]
+    assert [o[0] for o in after] == [7, 8]
+
+
+def test_ctrl_c_in_the_main_process_stops_the_workers():
+    with pytest.raises(KeyboardInterrupt), pool(workers=1) as p:
+        for _ in p.imap(where, list(range(50))):
+            raise KeyboardInterrupt
+    assert not p._pool.active  # stopped at once, not after the 49 queued items
+
+
+ORPHAN_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    sys.path.insert(0, {tests!r})
+    from test_pool import pool, where
+    if __name__ == "__main__":
+        p = pool(workers=2)
+        print(*sorted({{o[1] for o in p.map(where, list(range(8)))}}), flush=True)
+        time.sleep(600)
+    """
+)
+
+
+def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+    script = tmp_path / "main.py"
+    script.write_text(ORPHAN_SCRIPT.format(tests=os.path.dirname(__file__)))
+    main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in main.stdout.readline().split()]
+    assert workers
+    main.send_signal(signal.SIGKILL)
+    main.wait()
+    for _ in range(300):  # the workers poll for their parent every second
+        alive = [pid for pid in workers if _alive(pid)]
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert not alive, f"orphaned workers {alive}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"  # a zombie has exited (its reaper is gone)
+    except FileNotFoundError:
+        return False
+
+
+def test_missing_dask_extra_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    with pytest.raises(DrysheetInputError, match=r"pip install 'drysheet\[dask\]'"):
+        pool(scheduler="tcp://127.0.0.1:8786")
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "no-port-here"])
+def test_unreachable_scheduler_names_the_address(address):
+    pytest.importorskip("distributed")
+    with pytest.raises(DrysheetInputError, match=f"no Dask scheduler answers at '{address}'"):
+        pool(scheduler=address)
+
+
+def test_workers_size_the_local_pool_only():
+    with pytest.raises(DrysheetInputError, match="local pool only"):
+        pool(workers=2, scheduler="tcp://127.0.0.1:1")
