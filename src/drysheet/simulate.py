@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ import pybamm
 from drysheet.cell import Cell
 from drysheet.errors import DrysheetInputError
 from drysheet.model.parameters import cell_inputs, parameter_values
-from drysheet.model.ssb_half_cell import SolidStateHalfCell
+from drysheet.model.ssb_half_cell import ALL_SUBMODELS, SolidStateHalfCell, Submodel
 from drysheet.protocols import Protocol
 from drysheet.result import Result, RunStatus
 
@@ -58,6 +59,9 @@ class Simulator:
 
     >>> sim = Simulator(study_protocol().truncated(2))
     >>> result = sim.run(study_cell("coated", "sheet-sheet"))
+
+    ``submodels`` are the model's mechanisms (`SolidStateHalfCell`);
+    ``degradation=False`` leaves out fatigue and the anode interphase.
     """
 
     def __init__(
@@ -67,9 +71,10 @@ class Simulator:
         rtol: float = DEFAULT_RTOL,
         atol: float = DEFAULT_ATOL,
         degradation: bool = True,
+        submodels: Iterable[Submodel] = ALL_SUBMODELS,
     ):
         self.protocol = protocol
-        self.model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], degradation=degradation)
+        self.model = SolidStateHalfCell(*mesh, submodels=submodels, degradation=degradation)
         self._mesh, self._tolerances = mesh, (rtol, atol)
         self._sim = pybamm.Simulation(
             self.model,
@@ -102,9 +107,11 @@ class Simulator:
         if failed_cycle <= 1:
             raise SimulationError(f"{cell.label}: cycle 1 could not be solved: {err}") from err
         done = failed_cycle - 1
-        result = Simulator(self.protocol.truncated(done), self._mesh, *self._tolerances).run(
-            cell, calibrated
-        )
+        rerun = Simulator(
+            self.protocol.truncated(done), self._mesh, *self._tolerances,
+            submodels=self.model.submodels,
+        )  # fmt: skip
+        result = rerun.run(cell, calibrated)
         label = self.protocol.cycle_labels()[failed_cycle - 1]
         stopped = RunStatus("stopped", str(err), cycle=failed_cycle, label=label)
         result.status = dataclasses.replace(stopped, no_capacity=result.status.no_capacity)

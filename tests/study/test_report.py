@@ -1,7 +1,12 @@
-"""The observables table labels every row: within tolerance, MISS, compared, prediction."""
+"""The report's tables: every observable row gets a verdict (within tolerance, MISS,
+compared, prediction); every registered parameter is listed."""
 
+from html import escape
+
+from drysheet.model.parameters import calibrated_constants
+from drysheet.model.registry import FATIGUE_EXPONENT, REGISTRY
 from drysheet.study.observables import Observable
-from drysheet.study.report import observables_table
+from drysheet.study.report import observables_table, parameters_section
 
 
 def test_every_row_with_a_target_gets_a_verdict():
@@ -18,3 +23,11 @@ def test_every_row_with_a_target_gets_a_verdict():
     assert "compared (no tolerance)" in rows[1]
     assert "DISAGREES" in rows[2]
     assert "prediction (no target)" in rows[3]
+
+
+def test_the_parameter_table_lists_the_registry_at_the_stored_calibration():
+    text = parameters_section().text
+    assert all(escape(name) in text for name in REGISTRY)
+    fatigue_exponent = calibrated_constants()[FATIGUE_EXPONENT.name]
+    assert fatigue_exponent != FATIGUE_EXPONENT.default
+    assert f"<td>m</td><td>{fatigue_exponent:.4g}</td>" in text

@@ -13,15 +13,15 @@ sheet separators later).
    parabolically, R_SEI ∝ sqrt(t) (Wenzel et al., Solid State Ionics 318 (2018)
    102 for argyrodites; Wenzel et al., ACS Appl. Mater. Interfaces 2016 for the
    sulfide-SE interphase methodology). The growth rate is Wagner's: Li+ and e-
-   cross the layer (thickness L) in series, driven by dE = max(U_red - U_el, 0)
+   cross the layer (thickness ell) in series, driven by dE = max(U_red - U_el, 0)
    (U_el the electrode potential vs Li: 0 V for Li, ~0.62 V for In/InLi):
 
-       dL/dt = (V_m dE / F) * G_e G_i / (G_e + G_i),
-       G_i = sigma_i / L,     G_e = sigma_e / L + g_C,
+       dell/dt = (V_m dE / F) * G_e G_i / (G_e + G_i),
+       G_i = sigma_i / ell,     G_e = sigma_e / ell + g_C,
 
    V_m the interphase volume per mol of Li consumed. With g_C = 0 and
-   sigma_e << sigma_i this is L^2 = L0^2 + 2 (V_m dE sigma_e / F) t (parabolic).
-   Resistance in series with the interface: R_SEI = L / sigma_i.
+   sigma_e << sigma_i this is ell^2 = ell_0^2 + 2 (V_m dE sigma_e / F) t (parabolic).
+   Resistance in series with the interface: R_SEI = ell / sigma_i.
 
 2. PTFE reduction at the interface (sheet separators)
    --------------------------------------------------
@@ -94,7 +94,7 @@ def ptfe_onset_factor(electrode_potential_V, onset_V, width_V):
 def wagner_growth_rate_m_s(
     thickness_m, driving_V, sigma_e_S_m, sigma_i_S_m, leak_S_m2, molar_volume_m3_mol
 ):
-    """dL/dt = (V_m dE / F) G_e G_i / (G_e + G_i), G_e = sigma_e/L + g_C, G_i = sigma_i/L."""
+    """dell/dt = (V_m dE / F) G_e G_i / (G_e + G_i), G_e = sigma_e/ell + g_C, G_i = sigma_i/ell."""
     g_e = sigma_e_S_m / thickness_m + leak_S_m2
     g_i = sigma_i_S_m / thickness_m
     return molar_volume_m3_mol * driving_V / FARADAY_C_PER_MOL * g_e * g_i / (g_e + g_i)
@@ -139,7 +139,7 @@ def add_anode_interphase(
     electrode_potential_V: pybamm.Symbol,
     temperature_K: pybamm.Symbol,
 ) -> AnodeInterphase:
-    """Add one interface's states (L, n_P) with their ODEs to ``model``.
+    """Add one interface's states (ell, n_P) with their ODEs to ``model``.
 
     The PTFE pool is the parameter `initial_ptfe_name` (an ``[input]`` per cell,
     from `interfacial_ptfe_mol_m2`); the other parameters are the registry's
@@ -157,18 +157,18 @@ def add_anode_interphase(
     sigma_e = reg.SE_INTERPHASE_ELECTRONIC_CONDUCTIVITY.parameter() * transport
     sigma_lif = reg.LIF_CONDUCTIVITY.parameter() * transport
     v_m = reg.SE_INTERPHASE_MOLAR_VOLUME.parameter()
-    L0 = reg.INITIAL_INTERPHASE_THICKNESS.parameter()
+    ell_0 = reg.INITIAL_INTERPHASE_THICKNESS.parameter()
     n_p0 = pybamm.Parameter(initial_ptfe_name(label))
 
-    L = pybamm.Variable(f"{label} SE interphase thickness [m]")
+    ell = pybamm.Variable(f"{label} SE interphase thickness [m]")
     n_p = pybamm.Variable(f"{label} interfacial PTFE [mol.m-2]")
     n_c = n_p0 - n_p
     n_lif = 2 * n_c
     leak = reg.LEAK_CONDUCTANCE.parameter() * transport * n_c
     driving = pybamm.maximum(reg.SE_REDUCTION_POTENTIAL.parameter() - electrode_potential_V, 0)
 
-    model.rhs[L] = wagner_growth_rate_m_s(L, driving, sigma_e, sigma_i, leak, v_m)
-    model.initial_conditions[L] = L0
+    model.rhs[ell] = wagner_growth_rate_m_s(ell, driving, sigma_e, sigma_i, leak, v_m)
+    model.initial_conditions[ell] = ell_0
     k_p = reg.PTFE_RATE.parameter() * activated(reg.PTFE_ACTIVATION_ENERGY)
     onset = ptfe_onset_factor(
         electrode_potential_V, reg.PTFE_ONSET.parameter(), reg.PTFE_ONSET_WIDTH.parameter()
@@ -178,12 +178,12 @@ def add_anode_interphase(
 
     return AnodeInterphase(
         label=label,
-        thickness_m=L,
+        thickness_m=ell,
         ptfe_mol_m2=n_p,
         ptfe_initial_mol_m2=n_p0,
         carbon_mol_m2=n_c,
         lif_mol_m2=n_lif,
-        sei_resistance_Ohm_m2=L / sigma_i,
+        sei_resistance_Ohm_m2=ell / sigma_i,
         lif_resistance_Ohm_m2=reg.LIF_MOLAR_VOLUME.parameter() * n_lif / sigma_lif,
-        lithium_consumed_mol_m2=(L - L0) / v_m + n_lif,
+        lithium_consumed_mol_m2=(ell - ell_0) / v_m + n_lif,
     )

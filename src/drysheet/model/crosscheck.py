@@ -1,11 +1,12 @@
 """A case shared by drysheet's model and PyBaMM's stock DFN half cell.
 
-With transference number 1, constant conductivities, full contact and no side
-reactions, `SolidStateHalfCell` must reduce to the Doyle-Fuller-Newman half
-cell: PyBaMM's ``lithium_ion.DFN({"working electrode": "positive"})`` with a
-lithium-metal counter electrode whose exchange current equals the In/InLi one
-and whose OCP is the zero of the voltage scale. Used by the cross-check test
-and by the benchmark (same mesh, same protocol).
+With transference number 1, constant conductivities and no submodels (full
+contact, no side reactions: the core alone), `SolidStateHalfCell` must reduce
+to the Doyle-Fuller-Newman half cell: PyBaMM's
+``lithium_ion.DFN({"working electrode": "positive"})`` with a lithium-metal
+counter electrode whose exchange current equals the In/InLi one and whose OCP
+is the zero of the voltage scale. Used by the cross-check test and by the
+benchmark (same mesh, same protocol).
 
 Mapping of the single-ion SE onto the stock electrolyte: kappa_e = sigma_sep
 with separator porosity 1 (tortuosity factor 1), cathode porosity eps_e with
@@ -54,7 +55,7 @@ class SharedCase:
 
 def drysheet_setup(case: SharedCase, mesh: tuple[int, int] = (15, 10)):
     """(model, parameter values, inputs) of drysheet's model reduced to the shared case."""
-    model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], side_reactions=False, degradation=False)
+    model = SolidStateHalfCell(n_x=mesh[0], n_r=mesh[1], submodels=())  # the core alone
     inputs = cell_inputs(study_cell("coated", "sheet-powder"))
     shared = {
         reg.CATHODE_THICKNESS: case.thickness_m,
@@ -67,7 +68,6 @@ def drysheet_setup(case: SharedCase, mesh: tuple[int, int] = (15, 10)):
         reg.CARBON_CONDUCTIVITY: case.sigma_s_S_m,
         reg.SEPARATOR_RESISTANCE: case.separator_m / case.sigma_sep_S_m,
         reg.COATING_FILM_RESISTANCE: 0.0,
-        reg.SHRINKAGE_CONTACT_LOSS: 0.0,
         reg.INITIAL_CONCENTRATION: case.initial_li_fraction * ncm85.C_MAX_mol_m3,
         reg.ONE_C_CURRENT: case.one_c_A,
     }

@@ -71,7 +71,7 @@ def parameter_values() -> pybamm.ParameterValues:
 def cell_inputs(
     cell: Cell,
     calibrated: dict[str, float] | None = None,
-    initial_li_fraction: float = ncm85.X_PRISTINE,
+    initial_li_fraction: float = ncm85.STO_PRISTINE,
 ) -> dict[str, float]:
     """The per-cell ``[input]`` values of `SolidStateHalfCell` for this cell."""
     cal = calibrated or calibrated_constants()

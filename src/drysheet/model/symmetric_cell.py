@@ -6,7 +6,7 @@ prediction (no target in targets.yaml).
 
 Model (PyBaMM, four ODE states solved with IDAKLU): each Li|SE interface k = 1, 2
 carries the interphase of `drysheet.model.anode_interphase` (SE reduction
-thickness L_k, interfacial PTFE n_P,k) at the Li potential U_el = 0 V vs Li.
+thickness ell_k, interfacial PTFE n_P,k) at the Li potential U_el = 0 V vs Li.
 The square-wave current, i(t) = i_0 sign(sin(pi t / t_half)) (i > 0: Li
 stripped at electrode 1, plated at electrode 2), does not drive the chemical
 interphase growth; it sets the voltage

@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import html
 import io
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from drysheet.model.gas import load_gas_parameters
+from drysheet.model.parameters import calibrated_constants
+from drysheet.model.registry import REGISTRY
 from drysheet.study.observables import Observable
+from drysheet.transport import calibrated_parameters
 
 # Acceptance tolerances of the issues, per observable family: (kind, tolerance).
 TOLERANCES = {
@@ -93,6 +97,30 @@ def observables_table(rows: list[Observable]) -> str:
         )
     out.append("</table>")
     return "\n".join(out)
+
+
+def parameters_section() -> Section:
+    """Every model parameter as `drysheet.model.registry` declares it, calibrated ones at
+    their stored values (per-cell inputs have none: they come from each cell)."""
+    stored: dict[str, float] = {
+        **calibrated_constants(),
+        **asdict(calibrated_parameters()),
+        **asdict(load_gas_parameters()),
+    }
+    rows = "".join(
+        f"<tr><td>{html.escape(p.name)}</td><td>{html.escape(p.symbol)}</td>"
+        f"<td>{'per cell' if p.kind == 'input' else f'{stored.get(p.name, p.default):.4g}'}</td>"
+        f"<td>{html.escape(p.unit)}</td><td>{p.kind}</td>"
+        f"<td>{html.escape(', '.join((p.source, *p.cites)))}</td></tr>"
+        for p in REGISTRY.values()
+    )
+    return Section(
+        "Model parameters",
+        "<p>Declared once in <code>drysheet.model.registry</code>; calibrated values from "
+        "<code>src/drysheet/data/*_calibration.yaml</code>.</p><table><tr><th>name</th>"
+        f"<th>symbol</th><th>value</th><th>unit</th><th>kind</th><th>source</th></tr>{rows}"
+        "</table>",
+    )
 
 
 STYLE = """

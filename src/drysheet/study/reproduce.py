@@ -37,7 +37,7 @@ from drysheet.study.figures import (
     fig6_dems,
 )
 from drysheet.study.observables import Observable, write_observables
-from drysheet.study.report import Section, write_report
+from drysheet.study.report import Section, parameters_section, write_report
 from drysheet.study.targets import load_targets
 from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_S_per_m
 
@@ -288,6 +288,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> Path:
             )
         write_observables(rows, out_dir / "observables.csv")  # after each part: nothing lost
         plt.close("all")
+    sections.append(parameters_section())
     return write_report(
         out_dir / "report.html",
         "drysheet: reproduction of the reference study",
