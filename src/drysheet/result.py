@@ -9,17 +9,26 @@ Time series (one row per sample, a ``pandas.DataFrame``):
                       instrument or protocol step changes
 ``cycle``             int, 1-based, charge-first (see :func:`assign_cycles`)
 ``label``             optional str, protocol block label ("formation", "rate C/10", ...)
-``cycle_instrument``  optional int, the instrument's own cycle number
+``cycle_instrument``  optional int, the instrument's own cycle number (never renumbered)
+``step_instrument``   optional int, the instrument's own step number (never renumbered)
+``charge_increment_Ah`` optional float, charge passed in the interval ending at this
+                      sample (charge positive), from the instrument's own counter
+``cycling``           optional bool, False for samples of a non-cycling technique
+                      (impedance points, open-circuit records): kept out of cycling
+                      metrics
 
 Cycle convention (charge-first): a cycle is a charge followed by a discharge. A new
 cycle begins at the first charge step after a discharge; everything before the first
 such charge (an opening rest, or a discharge the record starts with) is cycle 1.
 
-The per-cycle table (:func:`cycle_table`) integrates the current over time with the
-trapezoidal rule within each step (an interval across a step change counts for the new
-step, at its first sample's current): intervals with positive charge count towards the
-charge, negative ones towards the discharge. Specific quantities are per
-gram of cathode active material (CAM); 1C is ``one_c_mA_per_g`` (190 mA/g for NCM85).
+The per-cycle table (:func:`cycle_table`) takes each interval's charge from the
+instrument's counter (``charge_increment_Ah``) where the series has one, else
+integrates the current over time with the trapezoidal rule within each step (an
+interval across a step change counts for the new step, at its first sample's
+current): intervals with positive charge count towards the charge, negative ones
+towards the discharge; non-cycling samples (``cycling`` False) count for neither.
+Specific quantities are per gram of cathode active material (CAM); 1C is
+``one_c_mA_per_g`` (190 mA/g for NCM85).
 """
 
 from __future__ import annotations
@@ -44,9 +53,13 @@ TIME, VOLTAGE, CURRENT, STEP, CYCLE, LABEL = (
     "cycle",
     "label",
 )
-CYCLE_INSTRUMENT = "cycle_instrument"
+CYCLE_INSTRUMENT, STEP_INSTRUMENT = "cycle_instrument", "step_instrument"
+CHARGE_INCREMENT, CYCLING = "charge_increment_Ah", "cycling"
 REQUIRED_COLUMNS = (TIME, VOLTAGE, CURRENT)
-TIMESERIES_COLUMNS = (TIME, VOLTAGE, CURRENT, STEP, CYCLE, LABEL, CYCLE_INSTRUMENT)
+TIMESERIES_COLUMNS = (
+    TIME, VOLTAGE, CURRENT, STEP, CYCLE, LABEL,
+    CYCLE_INSTRUMENT, STEP_INSTRUMENT, CHARGE_INCREMENT, CYCLING,
+)  # fmt: skip
 
 CYCLE_COLUMNS = (
     "cycle",
@@ -150,9 +163,13 @@ def _interval_table(ts: pd.DataFrame) -> pd.DataFrame:
     """Charge (A s), energy (J) and duration (s) of every interval between consecutive
     samples, with the cycle and label of the interval's later sample.
 
-    Within a step the trapezoidal rule applies; an interval that crosses a step change
-    belongs to the new step and takes its first sample's current and voltage (cyclers
-    that log at fixed intervals record a step's first sample after the step began).
+    The charge is the instrument's own counter where the series has one
+    (``charge_increment_Ah``), its energy that charge times the interval's voltage;
+    else the trapezoidal rule applies within a step, and an interval that crosses a
+    step change belongs to the new step and takes its first sample's current and
+    voltage (cyclers that log at fixed intervals record a step's first sample after the
+    step began). Intervals ending at a non-cycling sample (``cycling`` False) count
+    neither charge nor energy.
     """
     t = ts[TIME].to_numpy(dtype=float)
     v = ts[VOLTAGE].to_numpy(dtype=float)
@@ -161,15 +178,18 @@ def _interval_table(ts: pd.DataFrame) -> pd.DataFrame:
     same = step[1:] == step[:-1]
     dt = np.diff(t)
     p = v * i
+    if CHARGE_INCREMENT in ts:
+        dq = ts[CHARGE_INCREMENT].to_numpy(dtype=float)[1:] * _SECONDS_PER_HOUR
+        de = dq * np.where(same, 0.5 * (v[:-1] + v[1:]), v[1:])
+    else:
+        dq = np.where(same, 0.5 * (i[:-1] + i[1:]), i[1:]) * dt
+        de = np.where(same, 0.5 * (p[:-1] + p[1:]), p[1:]) * dt
+    if CYCLING in ts:
+        cycling = ts[CYCLING].to_numpy(dtype=bool)[1:]
+        dq, de = np.where(cycling, dq, 0.0), np.where(cycling, de, 0.0)
     labels = ts[LABEL].fillna("").astype(str).to_numpy() if LABEL in ts else np.full(len(ts), "")
     return pd.DataFrame(
-        {
-            CYCLE: ts[CYCLE].to_numpy()[1:],
-            LABEL: labels[1:],
-            "dt": dt,
-            "dq": np.where(same, 0.5 * (i[:-1] + i[1:]), i[1:]) * dt,
-            "de": np.where(same, 0.5 * (p[:-1] + p[1:]), p[1:]) * dt,
-        }
+        {CYCLE: ts[CYCLE].to_numpy()[1:], LABEL: labels[1:], "dt": dt, "dq": dq, "de": de}
     )
 
 

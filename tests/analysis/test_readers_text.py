@@ -62,7 +62,10 @@ def test_mpt_without_header_block(tmp_path):
 
 
 def _write_maccor(path, ts: pd.DataFrame) -> None:
+    """A MACCOR export of a record; its Amp-hr counter (unsigned, restarting at each
+    step) carries the record's charge increments."""
     state = np.select([ts["current_A"] > 0, ts["current_A"] < 0], ["C", "D"], "R")
+    amp_hr = ts["charge_increment_Ah"].abs().groupby(ts["step"]).cumsum()
     table = pd.DataFrame(
         {
             "Rec#": np.arange(1, len(ts) + 1),
@@ -70,7 +73,7 @@ def _write_maccor(path, ts: pd.DataFrame) -> None:
             "Step": ts["step"] + 1,
             "Test (Sec)": ts["time_s"],
             "Step (Sec)": 0.0,
-            "Amp-hr": 0.0,
+            "Amp-hr": amp_hr,
             "Watt-hr": 0.0,
             "Amps": ts["current_A"].abs(),
             "Volts": ts["voltage_V"],

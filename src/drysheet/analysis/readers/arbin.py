@@ -2,8 +2,11 @@
 
 galvani's ``res2sqlite`` converts every table of the database to SQLite; drysheet needs
 only ``Channel_Normal_Table`` (and ``Global_Table`` for the test name), so it calls
-``mdb-export`` directly, with a timeout. Arbin stores current in A with charge positive,
-``Test_Time`` in s, ``Step_Index`` and ``Cycle_Index``; rows are ordered by
+``mdb-export`` directly, within time, output and memory limits. Arbin stores current in
+A with charge positive, ``Test_Time`` in s, ``Step_Index`` and ``Cycle_Index`` (kept as
+``step_instrument`` and ``cycle_instrument``) and the charge counters
+``Charge_Capacity`` and ``Discharge_Capacity`` (Ah, unsigned, restarting with each
+cycle; their increments become ``charge_increment_Ah``); rows are ordered by
 ``Data_Point`` (mdb-export does not guarantee the order).
 """
 
@@ -20,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from drysheet.analysis.readers.text import PARSE_ERRORS
-from drysheet.analysis.readers.tidy import tidy
+from drysheet.analysis.readers.tidy import counter_increments, restarts_at, tidy
 from drysheet.errors import DrysheetInputError
 
 MDB_EXPORT = "mdb-export"
@@ -35,6 +38,7 @@ TIMEOUT_BASE_S, TIMEOUT_S_PER_MB = 10.0, 1.0
 OUTPUT_BASE_BYTES, OUTPUT_PER_INPUT_BYTE = 16 * _MB, 8
 MEMORY_LIMIT_BYTES = 512 * _MB
 _NEEDED = ("Data_Point", "Test_Time", "Step_Index", "Cycle_Index", "Current", "Voltage")
+_COUNTERS = ("Charge_Capacity", "Discharge_Capacity")
 
 
 def mdb_export_available() -> bool:
@@ -102,7 +106,7 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
             f"{path}: reading Arbin .res files needs mdbtools' mdb-export "
             "(Debian/Ubuntu: apt-get install mdbtools)"
         )
-    data = _export(path, "Channel_Normal_Table", _NEEDED)
+    data = _export(path, "Channel_Normal_Table", (*_NEEDED, *_COUNTERS))
     missing = [c for c in _NEEDED if c not in data]
     if missing:
         raise DrysheetInputError(f"{path} (arbin-res): missing column(s) {missing}")
@@ -118,6 +122,13 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
     info = _export(path, "Global_Table", ("Test_Name",))
     if "Test_Name" in info and len(info):
         meta["test_name"] = str(info["Test_Name"].iloc[0])
+    increment_Ah = None
+    if all(c in data for c in _COUNTERS):
+        restarts = restarts_at(data["Cycle_Index"])
+        charge, discharge = (
+            counter_increments(data[c], restarts, unsigned=True) for c in _COUNTERS
+        )
+        increment_Ah = charge - discharge
     return tidy(
         path,
         "arbin-res",
@@ -127,4 +138,6 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
         [data["Step_Index"].to_numpy(), data["Cycle_Index"].to_numpy()],
         data["Cycle_Index"],
         meta=meta,
+        step_instrument=data["Step_Index"],
+        charge_increment_Ah=increment_Ah,
     )

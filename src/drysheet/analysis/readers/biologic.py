@@ -2,8 +2,13 @@
 
 Column conventions (EC-Lab names): ``time/s``; voltage ``Ewe/V`` (or ``Ecell/V``,
 ``<Ewe>/V``); current ``I/mA`` or ``<I>/mA``, else derived from the charge increment
-``dq/mA.h`` per interval (GCPL files often store no current); steps from ``Ns`` and
-``half cycle``; ``cycle number`` kept as ``cycle_instrument``. EC-Lab already counts
+``dq/mA.h`` per interval (GCPL files often store no current); a record with neither
+(an OCV technique) reads with zero current and is marked non-cycling. The
+instrument's charge counter becomes ``charge_increment_Ah``: ``dq/mA.h`` (the charge
+of each interval), else the differences of ``(Q-Qo)/mA.h``. Steps from ``Ns`` and
+``half cycle``; ``Ns`` kept as ``step_instrument``, ``cycle number`` (in .mpt exports;
+galvani's .mpr reader does not give it) as ``cycle_instrument``. Impedance points
+inside a cycling file (``freq/Hz`` > 0) are marked non-cycling. EC-Lab already counts
 oxidation current as positive, which is drysheet's convention.
 
 galvani reads the data module of .mpr files but not the cell characteristics, so the
@@ -25,7 +30,7 @@ import pandas as pd
 from galvani import BioLogic
 
 from drysheet.analysis.readers.text import PARSE_ERRORS, read_table, read_text
-from drysheet.analysis.readers.tidy import tidy
+from drysheet.analysis.readers.tidy import counter_increments, tidy
 from drysheet.errors import DrysheetInputError
 
 MPR_MAGIC = b"BIO-LOGIC MODULAR FILE"
@@ -34,6 +39,10 @@ MPT_MAGICS = ("EC-Lab ASCII FILE", "BT-Lab ASCII FILE")
 _VOLTAGE_COLUMNS = ("Ewe/V", "Ecell/V", "<Ewe>/V", "<Ewe/V>", "<Ecell>/V")
 _CURRENT_COLUMNS = ("I/mA", "<I>/mA", "<I/mA>")
 _DQ_COLUMNS = ("dq/mA.h", "dQ/mA.h")
+_Q_QO_COLUMNS = ("(Q-Qo)/mA.h", "Q-Qo/mA.h")
+#: Impedance points recorded inside a cycling file (Modulo Bat, looped PEIS) carry
+#: their frequency; cycling samples have none (0).
+_FREQ = "freq/Hz"
 _MASS_OFFSET, _MASS_UNIT_OFFSET = 0x24C, 0x251
 _MASS_UNIT_TO_G = {1: 1.0, 2: 1e-3, 3: 1e-6}
 _HEADER_MASS_UNIT_TO_G = {"kg": 1e3, "g": 1.0, "mg": 1e-3, "µg": 1e-6, "ug": 1e-6}
@@ -113,29 +122,54 @@ def _first(data: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 
 def _biologic_frame(data: pd.DataFrame, path: Path, fmt: str, meta: dict) -> pd.DataFrame:
-    voltage, current, dq = (
-        _first(data, names) for names in (_VOLTAGE_COLUMNS, _CURRENT_COLUMNS, _DQ_COLUMNS)
+    voltage, current, dq, q_qo = (
+        _first(data, names)
+        for names in (_VOLTAGE_COLUMNS, _CURRENT_COLUMNS, _DQ_COLUMNS, _Q_QO_COLUMNS)
     )
     missing = [] if "time/s" in data else ["time/s"]
     if voltage is None:
         missing.append("Ewe/V or Ecell/V")
-    if current is None and dq is None:
-        missing.append("I/mA or dq/mA.h")
     if missing:
         raise DrysheetInputError(
             f"{path} ({fmt}): missing column(s) {missing}; found {list(data.columns)}"
         )
     try:
         time = data["time/s"].to_numpy(dtype=float)
+        if dq is not None:
+            increment_mAh = data[dq].to_numpy(dtype=float)
+        elif q_qo is not None:
+            increment_mAh = counter_increments(data[q_qo].to_numpy(dtype=float))
+        else:
+            increment_mAh = None
         if current is not None:
             current_mA = data[current].to_numpy(dtype=float)
-        else:
-            current_mA = _current_from_dq(time, data[dq].to_numpy(dtype=float))
+        elif increment_mAh is not None:
+            current_mA = _current_from_dq(time, increment_mAh)
+        else:  # an open-circuit (OCV) record
+            current_mA = np.zeros(len(data))
+        freq = data[_FREQ].to_numpy(dtype=float) if _FREQ in data else np.zeros(len(data))
     except PARSE_ERRORS as exc:
-        raise DrysheetInputError(f"{path} ({fmt}): non-numeric time or current ({exc})") from exc
+        raise DrysheetInputError(
+            f"{path} ({fmt}): non-numeric time, current, charge or frequency ({exc})"
+        ) from exc
+    if current is None and increment_mAh is None:
+        cycling = np.zeros(len(data), dtype=bool)
+    else:
+        cycling = freq == 0
     keys = [data[k].to_numpy() for k in ("Ns", "half cycle") if k in data]
-    cycle = data["cycle number"].to_numpy() if "cycle number" in data else None
-    return tidy(path, fmt, time, data[voltage], current_mA / 1000.0, keys, cycle, meta=meta)
+    return tidy(
+        path,
+        fmt,
+        time,
+        data[voltage],
+        current_mA / 1000.0,
+        keys,
+        data.get("cycle number"),
+        meta=meta,
+        step_instrument=data.get("Ns"),
+        charge_increment_Ah=None if increment_mAh is None else increment_mAh / 1000.0,
+        cycling=None if cycling.all() else cycling,
+    )
 
 
 def _current_from_dq(time_s: np.ndarray, dq_mAh: np.ndarray) -> np.ndarray:

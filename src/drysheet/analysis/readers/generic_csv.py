@@ -3,7 +3,8 @@
 Leading ``# key: value`` lines are metadata (``cam_mass_g`` or ``cam_mass_mg`` becomes
 ``attrs["cam_mass_g"]``), as written by :func:`drysheet.result.write_cycler_csv`. The
 first other line is the header row. ``column_map`` maps drysheet names (``time_s``,
-``voltage_V``, ``current_A``, ``step``, ``cycle_instrument``, ``label``) to the file's
+``voltage_V``, ``current_A``, ``step``, ``cycle_instrument``, ``label``,
+``step_instrument``, ``charge_increment_Ah``, ``cycling``) to the file's
 column names, optionally with a factor to drysheet's unit, e.g.
 ``{"current_A": ("I/mA", 1e-3), "time_s": "Test_Time(s)"}``; a factor of -1 flips a
 discharge-positive current. Unmapped quantities are looked up under common names
@@ -16,13 +17,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from drysheet.analysis.readers.columns import find_column
 from drysheet.analysis.readers.text import read_table, read_text, sniff_delimiter
 from drysheet.analysis.readers.tidy import tidy
 from drysheet.errors import DrysheetInputError
-from drysheet.result import CURRENT, CYCLE_INSTRUMENT, LABEL, STEP, TIME, VOLTAGE
+from drysheet.result import (
+    CHARGE_INCREMENT,
+    CURRENT,
+    CYCLE_INSTRUMENT,
+    CYCLING,
+    LABEL,
+    STEP,
+    STEP_INSTRUMENT,
+    TIME,
+    VOLTAGE,
+)
 
 FORMAT = "csv"
 ColumnMap = Mapping[str, str | tuple[str, float]]
@@ -47,6 +59,9 @@ ALIASES: dict[str, tuple[tuple[str, float], ...]] = {
         (CYCLE_INSTRUMENT, 1.0), ("cycle_index", 1.0), ("cycle number", 1.0), ("cycle", 1.0),
     ),
     LABEL: ((LABEL, 1.0),),
+    STEP_INSTRUMENT: ((STEP_INSTRUMENT, 1.0),),
+    CHARGE_INCREMENT: ((CHARGE_INCREMENT, 1.0), ("charge_increment_mAh", 1e-3)),
+    CYCLING: ((CYCLING, 1.0),),
 }  # fmt: skip
 
 
@@ -78,6 +93,9 @@ def read_generic_csv(path: Path, column_map: ColumnMap | None = None) -> pd.Data
         return pd.to_numeric(data[column], errors="coerce") * factor
 
     step, cycle, label = (columns[n] for n in (STEP, CYCLE_INSTRUMENT, LABEL))
+    step_instrument, increment, cycling = (
+        columns[n] for n in (STEP_INSTRUMENT, CHARGE_INCREMENT, CYCLING)
+    )
     return tidy(
         path,
         FORMAT,
@@ -88,7 +106,23 @@ def read_generic_csv(path: Path, column_map: ColumnMap | None = None) -> pd.Data
         data[cycle[0]] if cycle else None,
         label=data[label[0]] if label else None,
         meta=meta,
+        step_instrument=data[step_instrument[0]] if step_instrument else None,
+        charge_increment_Ah=values(CHARGE_INCREMENT) if increment else None,
+        cycling=_flags(data[cycling[0]], path) if cycling else None,
     )
+
+
+def _flags(values: pd.Series, path: Path) -> np.ndarray:
+    """True/False (or 1/0) per row."""
+    text = values.astype(str).str.strip().str.lower()
+    known = text.isin(["true", "false", "1", "0", "1.0", "0.0"])
+    if not known.all():
+        row = int(np.flatnonzero(~known.to_numpy())[0]) + 1
+        raise DrysheetInputError(
+            f"{path}: column {CYCLING!r} must hold True/False, got {values.iloc[row - 1]!r} "
+            f"at data row {row}"
+        )
+    return text.isin(["true", "1", "1.0"]).to_numpy()
 
 
 def _locate(

@@ -5,7 +5,11 @@ Layout: optional metadata lines ("Today's Date ... Date of Test: ..."), one head
 then one row per record. MACCOR writes the current unsigned and the direction in the
 ``State``/``MD`` column (C = charge, D = discharge, R/O/S = rest or other): drysheet
 gives discharge a negative sign. Test time in s, min or h (by header) or as a
-duration text ("1d 02:03:04.5"). No library reads these exports, hence this parser.
+duration text ("1d 02:03:04.5"). ``Step`` and ``Cyc#`` are kept as ``step_instrument``
+and ``cycle_instrument``. The charge counter ``Amp-hr`` (unsigned, restarting from zero
+within the test) gives ``charge_increment_Ah`` on C and D rows, signed by the state;
+a restart is taken wherever the counter falls, so a value carried through a rest
+counts once. No library reads these exports, hence this parser.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 
 from drysheet.analysis.readers.columns import column_key, find_column
 from drysheet.analysis.readers.text import MAX_COLUMNS, read_table, read_text, sniff_delimiter
-from drysheet.analysis.readers.tidy import tidy
+from drysheet.analysis.readers.tidy import counter_increments, tidy
 from drysheet.errors import DrysheetInputError
 
 FORMAT = "maccor"
@@ -32,6 +36,7 @@ _CURRENT = (
     ("Current (mA)", 1e-3), ("Current(mA)", 1e-3),
 )  # fmt: skip
 _STATE = (("State", 1.0), ("MD", 1.0))
+_CAPACITY = (("Amp-hr", 1.0), ("Capacity (Ah)", 1.0), ("Capacity (mAh)", 1e-3))
 _STEP = (("Step", 1.0),)
 _CYCLE = (("Cyc#", 1.0), ("Cycle P", 1.0), ("Cycle", 1.0), ("Cycle C", 1.0))
 _HEADER_SCAN_LINES = 30
@@ -64,8 +69,8 @@ def read_maccor(path: Path) -> pd.DataFrame:
         )
     current = pd.to_numeric(data[found[0]], errors="coerce").to_numpy(dtype=float) * found[1]
     state = find_column(data, _STATE)
-    if state is not None:
-        code = data[state[0]].astype(str).str.strip().str.upper()
+    code = data[state[0]].astype(str).str.strip().str.upper() if state else None
+    if code is not None:
         current = np.where(code == "D", -np.abs(current), current)
         current = np.where(code == "C", np.abs(current), current)
     time = data[time_col]
@@ -74,6 +79,12 @@ def read_maccor(path: Path) -> pd.DataFrame:
         time = pd.to_timedelta(duration, errors="coerce").dt.total_seconds()
     step = find_column(data, _STEP)
     cycle = find_column(data, _CYCLE)
+    capacity = find_column(data, _CAPACITY)
+    increment_Ah = None
+    if capacity is not None and code is not None:
+        counter = pd.to_numeric(data[capacity[0]], errors="coerce").to_numpy(float) * capacity[1]
+        sign = np.select([code == "C", code == "D"], [1.0, -1.0], 0.0)
+        increment_Ah = sign * counter_increments(counter, unsigned=True)
     return tidy(
         path,
         FORMAT,
@@ -82,6 +93,8 @@ def read_maccor(path: Path) -> pd.DataFrame:
         current,
         [data[step[0]].to_numpy()] if step else [],
         data[cycle[0]] if cycle else None,
+        step_instrument=data[step[0]] if step else None,
+        charge_increment_Ah=increment_Ah,
     )
 
 

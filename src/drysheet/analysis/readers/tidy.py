@@ -11,10 +11,13 @@ import pandas as pd
 
 from drysheet.errors import DrysheetInputError
 from drysheet.result import (
+    CHARGE_INCREMENT,
     CURRENT,
     CYCLE_INSTRUMENT,
+    CYCLING,
     LABEL,
     STEP,
+    STEP_INSTRUMENT,
     TIME,
     VOLTAGE,
     assign_cycles,
@@ -41,12 +44,20 @@ def tidy(
     cycle_instrument: Any = None,
     label: Any = None,
     meta: dict[str, Any] | None = None,
+    *,
+    step_instrument: Any = None,
+    charge_increment_Ah: Any = None,
+    cycling: Any = None,
 ) -> pd.DataFrame:
     """Assemble, validate and number one record.
 
     ``step_keys`` are the instrument's step identifiers (a new step wherever any of them
     changes); without them steps follow the current's sign. ``cycle`` is always
-    recomputed by :func:`drysheet.result.assign_cycles` so that every cycler agrees.
+    recomputed by :func:`drysheet.result.assign_cycles` so that every cycler agrees;
+    the instrument's own ``cycle_instrument`` and ``step_instrument`` are kept as they
+    are. ``charge_increment_Ah`` (from the instrument's charge counter, see
+    :func:`counter_increments`) and ``cycling`` (False for samples of non-cycling
+    techniques; None when every sample cycles) become the columns of those names.
     ``meta`` (e.g. ``cam_mass_g``) lands in ``DataFrame.attrs`` with ``source`` and
     ``format``.
     """
@@ -67,13 +78,45 @@ def tidy(
     if label is not None:
         ts[LABEL] = pd.Series(np.asarray(label), dtype=object).fillna("").astype(str).to_numpy()
     ts = assign_cycles(ts)
-    if cycle_instrument is not None:
-        cycles = _floats(cycle_instrument, CYCLE_INSTRUMENT, where)
-        if not np.isfinite(cycles).all():
-            raise DrysheetInputError(f"{where}: instrument cycle numbers have gaps")
-        ts[CYCLE_INSTRUMENT] = cycles.astype(np.int64)
+    for column, numbers in (
+        (CYCLE_INSTRUMENT, cycle_instrument),
+        (STEP_INSTRUMENT, step_instrument),
+    ):
+        if numbers is not None:
+            values = _floats(numbers, column, where)
+            if not np.isfinite(values).all():
+                raise DrysheetInputError(f"{where}: {column} has missing values")
+            ts[column] = values.astype(np.int64)
+    if charge_increment_Ah is not None:
+        increments = _floats(charge_increment_Ah, CHARGE_INCREMENT, where)
+        if not np.isfinite(increments).all():
+            raise DrysheetInputError(f"{where}: the instrument's charge counter has gaps")
+        ts[CHARGE_INCREMENT] = increments
+    if cycling is not None:
+        ts[CYCLING] = np.asarray(cycling, dtype=bool)
     ts.attrs = {**(meta or {}), "source": str(path), "format": fmt}
     return ts
+
+
+def counter_increments(counter: Any, restarts: Any = None, *, unsigned: bool = False) -> np.ndarray:
+    """Charge per interval from a charge counter the instrument accumulates: the
+    difference to the previous sample, c_k - c_k-1, except where the counter restarts
+    from zero (``restarts`` True, e.g. at each step or cycle, or, for an ``unsigned``
+    counter, wherever it falls), where the increment is c_k itself; the first sample's
+    increment is its value. Summing the increments gives back the counter."""
+    c = np.asarray(counter, dtype=float)
+    restart = np.zeros(c.size, dtype=bool) if restarts is None else np.asarray(restarts, bool)
+    restart = restart.copy()
+    restart[0] = True
+    if unsigned:
+        restart[1:] |= c[1:] < c[:-1]
+    return np.where(restart, c, np.diff(c, prepend=0.0))
+
+
+def restarts_at(*keys: Any) -> np.ndarray:
+    """True where any of ``keys`` (step or cycle numbers) differs from the previous sample."""
+    steps = steps_from_keys(*(np.asarray(k) for k in keys))
+    return np.diff(steps, prepend=-1) != 0
 
 
 def check_physical(ts: pd.DataFrame, where: str) -> None:
