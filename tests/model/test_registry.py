@@ -131,6 +131,12 @@ def test_per_cell_inputs_cover_the_registered_inputs():
     assert bare == 1.0
 
 
+def test_an_unregistered_calibrated_name_is_refused_not_ignored():
+    stale = {**parameters.calibrated_constants(), "CAM coating suppression": 0.1}
+    with pytest.raises(ValueError, match="CAM coating suppression"):
+        parameters.cell_inputs(study_cell("coated", "sheet-powder"), stale)
+
+
 def test_transport_and_gas_dataclasses_are_the_registered_ones():
     assert TransportParameters.names() == [p.name for p in reg.select(readers=("transport",))]
     gas = [p.name for p in reg.select(readers=("gas",))]

@@ -73,8 +73,18 @@ def cell_inputs(
     calibrated: dict[str, float] | None = None,
     initial_li_fraction: float = ncm85.STO_PRISTINE,
 ) -> dict[str, float]:
-    """The per-cell ``[input]`` values of `SolidStateHalfCell` for this cell."""
+    """The per-cell ``[input]`` values of `SolidStateHalfCell` for this cell.
+
+    ``calibrated`` (default: the stored calibration) may name only the registry's
+    calibrated constants of the cell model: a misspelt or stale name raises
+    ValueError instead of being silently ignored.
+    """
     cal = calibrated or calibrated_constants()
+    unknown = sorted(set(cal) - set(CALIBRATED_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"{unknown}: not calibrated constants of the cell model (drysheet.model.registry)"
+        )
     cath, sep = cell.cathode, cell.separator
     T = cell.temperature_K
     phi_c = cath.phase_volume_fraction("carbon")
