@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -5,6 +7,7 @@ from typer.testing import CliRunner
 from drysheet.cli import app
 
 runner = CliRunner()
+NDAX = Path(__file__).parent / "data" / "real" / "test.ndax"
 
 
 def test_simulate_writes_timeseries_cycles_and_plot(tmp_path):
@@ -15,8 +18,11 @@ def test_simulate_writes_timeseries_cycles_and_plot(tmp_path):
     assert res.exit_code == 0, res.output
     cycles = pd.read_csv(out / "cycles.csv")
     assert len(cycles) == 2 and cycles["discharge_capacity_mAh_g"].iloc[0] > 150
-    assert (out / "voltage.png").stat().st_size > 1000
+    assert (out / "voltage_capacity.png").stat().st_size > 1000
+    assert (out / "voltage_capacity.svg").stat().st_size > 1000
     assert "status: completed" in res.output
+    assert "discharge [mAh/g]" in res.output and "CE [%]" in res.output  # the cycle table
+    assert f"{cycles['discharge_capacity_mAh_g'].iloc[0]:.1f}" in res.output
     states = pd.read_csv(out / "cycle_states.csv")
     assert len(states) == 2 and (states["connected_cam"] <= 1).all()
 
@@ -46,8 +52,8 @@ def test_bad_cell_gives_one_line_error_not_traceback(tmp_path):
     assert res.exit_code == 2 and "cam_loading_mg_cm2" in res.output
 
 
-def test_unknown_calibration_target():
-    res = runner.invoke(app, ["calibrate", "everything"])
+def test_unknown_calibration_target(tmp_path):
+    res = runner.invoke(app, ["calibrate", "everything", "--out", str(tmp_path / "c")])
     assert res.exit_code == 2 and "use one of transport, cell, gas, retention" in res.output
 
 
@@ -75,9 +81,85 @@ def test_analyze_with_simulation_overlay(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    sim = pd.read_csv(out / "simulation_cycles.csv")
+    sim = pd.read_csv(out / "lab_simulation_cycles.csv")
     lab = pd.read_csv(out / "lab_cycles.csv")
     assert sim["discharge_capacity_mAh_g"].iloc[0] == pytest.approx(
         lab["discharge_capacity_mAh_g"].iloc[0], rel=1e-3
     )
     assert (out / "lab_vs_simulation.png").exists()
+
+
+def test_simulate_defaults_to_the_short_protocol_and_reads_two_calibrations(tmp_path):
+    first = tmp_path / "first.yaml"
+    first.write_text("parameters:\n  NCM85 stoichiometry scale: {value: 0.86}\n")
+    second = tmp_path / "second.yaml"
+    second.write_text("parameters:\n  Fatigue strain exponent: {value: 30}\n")
+    from drysheet.calibration.user_fit import load_calibration
+
+    both = load_calibration(first, second)
+    assert both["NCM85 stoichiometry scale"] == 0.86 and both["Fatigue strain exponent"] == 30
+    res = runner.invoke(app, ["simulate", "coated/sheet-sheet", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "protocol 'first-cycles'" in res.output
+    assert len(pd.read_csv(tmp_path / "o" / "cycles.csv")) == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "coated/sheet-sheet"],
+        ["reproduce"],
+        ["analyze", str(NDAX), "--mass-mg", "1"],
+        ["calibrate", "gas"],
+        ["fit", str(NDAX), "--cell", "coated/sheet-sheet", "--protocol",
+         "first-cycles", "--param", "NCM85 stoichiometry scale"],
+    ],
+)  # fmt: skip
+def test_outputs_are_never_written_over(tmp_path, command):
+    """Before any work: a non-empty --out is refused without --overwrite, and an --out
+    that is a file is refused with one line (no traceback, nothing written)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.csv").write_text("keep me")
+    res = runner.invoke(app, [*command, "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "already holds precious.csv" in res.output and "--overwrite" in res.output
+    assert (out / "precious.csv").read_text() == "keep me"
+    assert [p.name for p in out.iterdir()] == ["precious.csv"]
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    res = runner.invoke(app, [*command, "--out", str(a_file)])
+    assert res.exit_code == 2 and "is a file" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, [*command, "--out", str(a_file / "sub")])
+    assert res.exit_code == 2 and "is a file, not a folder" in res.output
+
+
+def test_overwrite_replaces_drysheet_files_only(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.csv").write_text("keep me")
+    args = ["analyze", str(NDAX), "--mass-mg", "1", "--out", str(out)]
+    res = runner.invoke(app, [*args, "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert (out / "precious.csv").read_text() == "keep me"
+    assert (out / "test_cycles.csv").exists()
+
+
+def test_calibrate_writes_into_out_and_never_into_the_package(tmp_path, monkeypatch):
+    """The CLI hands the fit a path in --out; the stored calibration is not touched."""
+    import drysheet.calibration.gas_fit as gas_fit
+    from drysheet.model.gas import GAS_CALIBRATION_FILE
+
+    stored = GAS_CALIBRATION_FILE.read_bytes()
+    written = []
+
+    def fake_main(path):
+        written.append(path)
+        path.write_text("parameters: {}\n")
+
+    monkeypatch.setattr(gas_fit, "main", fake_main)
+    res = runner.invoke(app, ["calibrate", "gas", "--out", str(tmp_path / "cal")])
+    assert res.exit_code == 0, res.output
+    assert written == [tmp_path / "cal" / "gas_calibration.yaml"]
+    assert GAS_CALIBRATION_FILE.read_bytes() == stored
+    assert "the stored gas calibration is unchanged" in res.output

@@ -19,6 +19,9 @@ app = typer.Typer(
 )
 
 
+OVERWRITE_HELP = "write into a non-empty --out folder, replacing drysheet's files there"
+
+
 def _user_errors(fn):
     """Show DrysheetInputError as a one-line message and exit 2 (no traceback)."""
 
@@ -40,12 +43,18 @@ def reproduce(
         Path, typer.Option("--out", help="folder for observables.csv, figures, report.html")
     ] = Path("drysheet-report"),
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
-    """Reproduce the reference study: observables.csv, figures and report.html in OUT."""
+    """Reproduce the reference study: observables.csv, figures and report.html in OUT
+    (about 75 s on two cores)."""
+    from drysheet.outputs import check_out_dir
+    from drysheet.study.observables import read_observables
+    from drysheet.study.report import summary_line
     from drysheet.study.reproduce import reproduce as run
 
-    report = run(out, progress=progress)
-    typer.echo(f"wrote {out / 'observables.csv'} and {report}")
+    report = run(check_out_dir(out, overwrite), progress=progress)
+    typer.echo(f"wrote {out / 'observables.csv'}, {out / 'figures'} and {report}")
+    typer.echo(summary_line(read_observables(out / "observables.csv")))
 
 
 @app.command()
@@ -58,33 +67,67 @@ def simulate(
         ),
     ],
     protocol: Annotated[
-        str, typer.Option(help="'study', 'first-cycles' or a protocol YAML file")
-    ] = "study",
+        str,
+        typer.Option(
+            help="'first-cycles' (2 x C/10, a few seconds), 'study' (100 cycles, about a "
+            "minute) or a protocol YAML file"
+        ),
+    ] = "first-cycles",
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("drysheet-simulation"),
     calibration: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            help="a calibration YAML (e.g. from 'drysheet fit') instead of the stored one"
+            help="a calibration YAML from 'drysheet fit' or 'drysheet calibrate cell|retention' "
+            "instead of the stored constants (repeatable; later files win)"
         ),
     ] = None,
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Run one cell through a protocol: time series, cycle table, per-cycle model states
     (contact, connected CAM, film and anode-interphase resistance) and a voltage plot."""
     from drysheet.analysis.plots import save, voltage_capacity_figure
     from drysheet.calibration.user_fit import load_calibration
+    from drysheet.outputs import check_out_dir
     from drysheet.protocols import get_protocol
     from drysheet.simulate import Simulator
 
     the_cell = _cell_from_argument(cell)
-    constants = load_calibration(calibration) if calibration else None
-    result = Simulator(get_protocol(protocol)).run(the_cell, calibrated=constants)
+    the_protocol = get_protocol(protocol)
+    constants = load_calibration(*calibration) if calibration else None
+    check_out_dir(out, overwrite)
+    result = Simulator(the_protocol).run(the_cell, calibrated=constants)
     out.mkdir(parents=True, exist_ok=True)
     result.timeseries.to_csv(out / "timeseries.csv", index=False)
     result.cycles.to_csv(out / "cycles.csv", index=False)
     result.extras["cycle_states"].to_csv(out / "cycle_states.csv", index=False)
-    save(voltage_capacity_figure(result), out / "voltage.png")
-    typer.echo(f"{the_cell.label}: {len(result.cycles)} cycles, status: {result.status}")
-    typer.echo(f"wrote {out}/timeseries.csv, cycles.csv, cycle_states.csv, voltage.png")
+    figure = voltage_capacity_figure(result, reference="In/InLi", title=the_cell.label)
+    plots = [save(figure, out / f"voltage_capacity.{ext}") for ext in ("png", "svg")]
+    typer.echo(f"{the_cell.label}, protocol {the_protocol.name!r}: status: {result.status}")
+    typer.echo(_cycle_table_text(result.cycles))
+    written = ["timeseries.csv", "cycles.csv", "cycle_states.csv", *(p.name for p in plots)]
+    typer.echo(f"wrote {out}/: {', '.join(written)}")
+
+
+CYCLE_TABLE_COLUMNS = {
+    "cycle": "cycle",
+    "label": "block",
+    "charge_capacity_mAh_g": "charge [mAh/g]",
+    "discharge_capacity_mAh_g": "discharge [mAh/g]",
+    "coulomb_efficiency_pct": "CE [%]",
+}
+CYCLE_TABLE_ROWS = 6  # a longer table is shown as its first and last rows
+
+
+def _cycle_table_text(cycles) -> str:
+    """The key columns of a cycle table, rounded (0.1 mAh/g, 0.01 %), head and tail only."""
+    table = cycles[list(CYCLE_TABLE_COLUMNS)].rename(columns=CYCLE_TABLE_COLUMNS)
+    table = table.round({"charge [mAh/g]": 1, "discharge [mAh/g]": 1, "CE [%]": 2})
+    lines = table.to_string(index=False, na_rep="-").splitlines()
+    if len(table) > CYCLE_TABLE_ROWS:
+        half = CYCLE_TABLE_ROWS // 2
+        skipped = f"  ... {len(table) - CYCLE_TABLE_ROWS} cycles more in cycles.csv"
+        lines = [*lines[: half + 1], skipped, *lines[-half:]]
+    return "\n".join(lines)
 
 
 @app.command()
@@ -109,33 +152,50 @@ def analyze(
         str | None,
         typer.Option("--simulate", help="overlay a simulation of this cell (as for 'simulate')"),
     ] = None,
-    protocol: Annotated[str, typer.Option(help="protocol of the overlaid simulation")] = "study",
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            help="protocol of the overlaid simulation (default: built from each measured "
+            "file's voltage window, C-rate and number of cycles)"
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Per-cycle tables and plots from measured cycler files, optionally beside a simulation."""
-    from drysheet.analysis.command import run_analyze
-
-    summary = run_analyze(files, out, mass_mg, area_cm2, thickness_um, fmt)
-    for f in summary["files"]:
-        typer.echo(", ".join(f"{k}={v}" for k, v in f.items() if k != "outputs"))
-    if simulate_cell is not None:
-        _overlay_simulation(summary, simulate_cell, protocol, out)
-
-
-def _overlay_simulation(summary: dict, cell: str, protocol: str, out: Path) -> None:
-    """Simulate ``cell`` through ``protocol`` and plot it beside each measured file."""
-    from drysheet.analysis import read_cycler
-    from drysheet.analysis.plots import overlay_figure, save
+    from drysheet.analysis.command import format_summary, run_analyze
+    from drysheet.outputs import check_out_dir
     from drysheet.protocols import get_protocol
+
+    the_cell = _cell_from_argument(simulate_cell) if simulate_cell is not None else None
+    the_protocol = get_protocol(protocol) if protocol is not None else None
+    summary = run_analyze(
+        files, check_out_dir(out, overwrite), mass_mg, area_cm2, thickness_um, fmt
+    )
+    for f in summary["files"]:
+        typer.echo(format_summary(f))
+    if the_cell is not None:
+        _overlay_simulation(summary, the_cell, the_protocol, out)
+
+
+def _overlay_simulation(summary: dict, cell, protocol, out: Path) -> None:
+    """Simulate ``cell`` beside each measured file, through ``protocol`` or, if None, a
+    protocol built from the file (`drysheet.analysis.command.protocol_like`)."""
+    from drysheet.analysis import read_cycler
+    from drysheet.analysis.command import protocol_like
+    from drysheet.analysis.plots import overlay_figure, save
     from drysheet.result import Result
     from drysheet.simulate import Simulator
 
-    simulated = Simulator(get_protocol(protocol)).run(_cell_from_argument(cell))
-    simulated.cycles.to_csv(out / "simulation_cycles.csv", index=False)
     for f in summary["files"]:
         measured = Result.from_timeseries(read_cycler(f["outputs"]["timeseries"]), f["cam_mass_g"])
-        path = Path(f["outputs"]["cycles"]).with_name(Path(f["file"]).stem + "_vs_simulation.png")
+        used = protocol or protocol_like(measured, Path(f["file"]).name)
+        typer.echo(f"simulating {cell.label} through {used.name}")
+        simulated = Simulator(used).run(cell)
+        stem = Path(f["outputs"]["cycles"]).name.removesuffix("_cycles.csv")
+        simulated.cycles.to_csv(out / f"{stem}_simulation_cycles.csv", index=False)
+        path = out / f"{stem}_vs_simulation.png"
         save(overlay_figure(measured, simulated), path)
-        typer.echo(f"wrote {path}")
+        typer.echo(f"wrote {out / (stem + '_simulation_cycles.csv')} and {path}")
 
 
 def _cell_from_argument(cell: str):
@@ -186,20 +246,40 @@ def calibrate(
             "'retention' (100-cycle retentions; run after 'cell')"
         ),
     ],
+    out: Annotated[Path, typer.Option("--out", help="folder for the calibration YAML")] = Path(
+        "drysheet-calibration"
+    ),
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
-    """Re-run a calibration fit, rewrite its YAML in the package and print the residuals."""
-    modules = {
-        "transport": "drysheet.calibration.transport_fit",
-        "cell": "drysheet.calibration.cell_fit",
-        "gas": "drysheet.calibration.gas_fit",
-        "retention": "drysheet.calibration.retention_fit",
-    }
-    if what not in modules:
+    """Re-run one of the study's calibration fits, print its residuals and write its YAML
+    into OUT (the calibration stored in the package is left as it is). Use a cell or
+    retention calibration with 'drysheet simulate --calibration OUT/....yaml'."""
+    from drysheet.outputs import check_out_dir
+
+    if what not in CALIBRATIONS:
         raise DrysheetInputError(
-            f"calibrate: unknown target {what!r}; use one of {', '.join(modules)}"
+            f"calibrate: unknown target {what!r}; use one of {', '.join(CALIBRATIONS)}"
         )
-    main = importlib.import_module(modules[what]).main
-    main()
+    module = importlib.import_module(CALIBRATIONS[what])
+    check_out_dir(out, overwrite).mkdir(parents=True, exist_ok=True)
+    path = out / f"{what}_calibration.yaml"
+    module.main(path=path)
+    if what in ("cell", "retention"):
+        typer.echo(f"use it with: drysheet simulate CELL --calibration {path}")
+    else:
+        typer.echo(
+            f"the stored {what} calibration is unchanged; to adopt this one, replace "
+            f"src/drysheet/data/{what}_calibration.yaml with {path} and re-run the calibrations "
+            "that follow it (docs/model.md)"
+        )
+
+
+CALIBRATIONS = {
+    "transport": "drysheet.calibration.transport_fit",
+    "cell": "drysheet.calibration.cell_fit",
+    "gas": "drysheet.calibration.gas_fit",
+    "retention": "drysheet.calibration.retention_fit",
+}
 
 
 @app.command()
@@ -254,15 +334,19 @@ def fit(
     fmt: Annotated[
         str | None, typer.Option("--format", help="force a cycler reader (as for 'analyze')")
     ] = None,
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Fit model constants to measured cycling: calibration.yaml, residuals, overlay plot."""
     from drysheet.calibration.user_fit import fit_command, parse_mesh
+    from drysheet.outputs import check_out_dir
     from drysheet.protocols import get_protocol
 
+    the_cell, the_protocol = _cell_from_argument(cell), get_protocol(protocol)
+    check_out_dir(out, overwrite)
     fit_command(
         measured,
-        _cell_from_argument(cell),
-        get_protocol(protocol),
+        the_cell,
+        the_protocol,
         param,
         out,
         mass_mg=mass_mg,

@@ -33,7 +33,12 @@ CC_DURATION_MARGIN = 1.6  # a CC step may last this many times its nominal 1/C h
 
 
 def c_rate_label(c_rate: float) -> str:
-    return RATE_LABELS.get(round(c_rate, 4), f"{c_rate:g}C")
+    """``C/10``, ``1C``; C/n for any rate that is 1/n with a whole n, else ``0.37C``."""
+    if round(c_rate, 4) in RATE_LABELS:
+        return RATE_LABELS[round(c_rate, 4)]
+    if 0 < c_rate < 1 and abs(1 / c_rate - round(1 / c_rate)) < 1e-6:
+        return f"C/{round(1 / c_rate)}"
+    return f"{c_rate:.3g}C"
 
 
 class Step(InputModel):
@@ -174,6 +179,27 @@ def study_protocol(
     return Protocol(name="study", blocks=tuple(blocks))
 
 
+def first_cycles_protocol(
+    v_min: float, v_max: float, c_rate: float, n_cycles: int, name: str | None = None
+) -> Protocol:
+    """``n_cycles`` CC cycles at ``c_rate`` in [``v_min``, ``v_max``] after 1 h at open
+    circuit: the shape of a simple lab test, e.g. one rebuilt from a measured file."""
+    window = f"{v_min:.2f}-{v_max:.2f} V"
+    return Protocol(
+        name=name or f"{n_cycles} x {c_rate_label(c_rate)}, {window}",
+        v_min=v_min,
+        v_max=v_max,
+        blocks=(
+            Block(label="formation", steps=_cycle(c_rate, c_rate, rest_h=1.0)),
+            *(
+                [Block(label="cycling", steps=_cycle(c_rate, c_rate), repeat=n_cycles - 1)]
+                if n_cycles > 1
+                else []
+            ),
+        ),
+    )
+
+
 def dems_protocol(v_max: float) -> Protocol:
     """The DEMS run (docs/system.md §5.6): 6 h rest, one C/20 cycle, room temperature."""
     return Protocol(
@@ -185,12 +211,17 @@ def dems_protocol(v_max: float) -> Protocol:
     )
 
 
-PRESET_PROTOCOLS = {"study": study_protocol, "first-cycles": lambda: study_protocol().truncated(2)}
+PRESET_PROTOCOLS = {
+    "study": study_protocol,
+    "first-cycles": lambda: (
+        study_protocol().truncated(2).model_copy(update={"name": "first-cycles"})
+    ),
+}
 
 
 def load_protocol(path: str | Path) -> Protocol:
-    """Load a Protocol from YAML (fields as in `Protocol`)."""
-    return validate(Protocol, load_yaml_mapping(path), str(path))
+    """Load a Protocol from YAML (fields as in `Protocol`); unnamed, it takes the file's name."""
+    return validate(Protocol, {"name": Path(path).name, **load_yaml_mapping(path)}, str(path))
 
 
 def get_protocol(name_or_path: str) -> Protocol:

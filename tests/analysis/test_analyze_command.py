@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from drysheet.analysis import read_cycler
-from drysheet.analysis.command import run_analyze
+from drysheet.analysis.command import format_summary, protocol_like, run_analyze
 from drysheet.errors import DrysheetInputError
+from drysheet.result import Result
 
 GCPL = "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
 
@@ -49,3 +52,28 @@ def test_missing_mass_and_bad_input(real_dir, tmp_path):
         run_analyze([], tmp_path, 1.0, None, None)
     with pytest.raises(DrysheetInputError, match="no such file"):
         run_analyze([tmp_path / "nope.mpr"], tmp_path, 1.0, None, None)
+
+
+def test_partial_cycles_are_flagged_and_numbers_rounded(real_dir, tmp_path):
+    """The GCPL file opens with a partial discharge: cycle 1 is flagged, and the first
+    values are those of cycle 2, the first full cycle."""
+    (info,) = run_analyze([real_dir / GCPL], tmp_path, None, None, None)["files"]
+    assert info["partial_cycles"] == [1] and info["first_full_cycle"] == 2
+    assert info["first_charge_capacity_mAh_g"] == pytest.approx(98.68, abs=0.01)
+    text = format_summary(info)
+    assert "first_charge_capacity_mAh_g=98.68," in text
+    assert "note: cycle 1 lacks a charge or a discharge" in text
+    assert not re.search(r"\d\.\d{5,}", text)  # no 16-digit floats
+
+
+def test_protocol_like_the_measured_file(real_dir):
+    measured = Result.from_timeseries(read_cycler(real_dir / GCPL), 0.010)
+    protocol = protocol_like(measured, GCPL)
+    assert (protocol.v_min, protocol.v_max) == (2.0, 3.8)
+    assert protocol.n_cycles == 7
+    rates = {s.c_rate for b in protocol.blocks for s in b.steps if s.c_rate}
+    assert len(rates) == 1 and rates.pop() == pytest.approx(1 / 21)  # 0.0467 C in the file
+    assert protocol.name.startswith("7 x C/21, 2.00-3.80 V")
+    empty = Result.from_timeseries(read_cycler(real_dir / GCPL).head(50), 0.010)
+    with pytest.raises(DrysheetInputError, match="give one with --protocol"):
+        protocol_like(empty, "short.mpr")

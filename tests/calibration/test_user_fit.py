@@ -21,6 +21,7 @@ from drysheet.calibration.user_fit import (
     fittable_parameters,
     load_calibration,
     load_measured,
+    observations,
     parse_bound,
     parse_cycles,
     parse_mesh,
@@ -235,6 +236,9 @@ def test_fit_command_on_a_cycles_csv(sto_only, tmp_path):
     doc = yaml.safe_load((out / "calibration.yaml").read_text())
     assert doc["parameters"][STO]["value"] == pytest.approx(TRUTH[STO], abs=2e-3)
     assert doc["settings"]["measured"] == str(table)
+    assert doc["protocol"] == "first-cycles"  # what ran, not the study's name
+    assert len(doc["protocol_definition"]["blocks"]) == 2
+    assert "fitted cycles 1, 2 of the measured 1-2, simulated through protocol" in res.output
     residuals = pd.read_csv(out / "fit_residuals.csv")
     assert set(residuals["target"]) == {"discharge_capacity", "coulomb_efficiency"}
     assert (out / "fit_overlay.png").stat().st_size > 5000
@@ -262,3 +266,22 @@ def test_fit_command_bad_parameter_is_one_line_error(sto_only, tmp_path):
                               "--protocol", "first-cycles", "--param", "porosity"])  # fmt: skip
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "'porosity' is not a fittable parameter" in res.output and STO in res.output
+
+
+def test_partial_and_extra_cycles_are_explained():
+    """A record opening with a discharge (cycle 1 has no charge) and running past the
+    protocol: the notes say why only cycle 2 is fitted."""
+    table = pd.DataFrame(
+        {
+            "cycle": [1, 2, 3],
+            "charge_capacity_mAh_g": [0.0, 98.7, 93.7],
+            "discharge_capacity_mAh_g": [20.7, 85.3, 87.6],
+            "coulomb_efficiency_pct": [np.nan, 86.4, 93.5],
+        }
+    )
+    obs, notes = observations(
+        table, get_protocol("first-cycles"), ("discharge_capacity",), {"discharge_capacity": 5.0}
+    )
+    assert set(obs["cycle"]) == {2}
+    assert any("measured cycles [1] lack a charge or a discharge" in n for n in notes)
+    assert any("measured cycles 3-3 are beyond the protocol" in n for n in notes)

@@ -1,6 +1,7 @@
 """End to end: `drysheet reproduce` writes the contract's keys, figures and report."""
 
 import csv
+import re
 
 import pytest
 
@@ -38,12 +39,24 @@ def test_observables_contract(out):
 def test_report_and_figures(out):
     html = (out / "report.html").read_text()
     assert "FAILED" not in html
-    assert "leave-one-out" in html and "model agrees" in html
+    assert "Held-out error" in html and "Model agrees" in html
+    assert "doi:10.1016/j.ensm.2026.105231" in html
+    for developer_words in ("loo_method", "h_ii", "the issues", "fade_isolation_pct", "e-12"):
+        assert developer_words not in html
+    titles = re.findall(r"<h2>(.*?)</h2>", html)
+    assert len(titles) == len(set(titles)) >= 5
     assert (out / "mechanism_breakdown.csv").stat().st_size > 0
     assert (out / "post_mortem.csv").stat().st_size > 0
-    assert html.count("data:image/png;base64") >= 7
-    assert {p.name for p in (out / "figures").iterdir()} >= {
-        "fig1b_separator_conductivity.png",
-        "fig1e_cathode_conductivity.png",
-        "fig6_dems.png",
-    }
+    assert html.count("data:image/png;base64") >= 9
+    names = {p.name for p in (out / "figures").iterdir()}
+    for stem in (
+        "fig1b_separator_conductivity_vs_ptfe",
+        "fig1e_cathode_sheet_conductivities",
+        "fig3d-f_first_discharge_capacity",
+        "fig3j-l_capacity_retention",
+        "fig6_dems_voltage_and_gas_evolution",
+    ):
+        assert {f"{stem}.png", f"{stem}.svg"} <= names
+    png = (out / "figures" / "fig3j-l_capacity_retention.png").read_bytes()
+    width = int.from_bytes(png[16:20], "big")  # IHDR: 8 x 3.6 in at 200 dpi
+    assert width == 1600

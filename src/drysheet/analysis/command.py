@@ -12,7 +12,8 @@ import numpy as np
 from drysheet.analysis.plots import cycle_summary_figure, save, voltage_capacity_figure
 from drysheet.analysis.readers import read_cycler
 from drysheet.errors import DrysheetInputError
-from drysheet.result import Result, capacity_retention_pct, write_cycler_csv
+from drysheet.protocols import Protocol, c_rate_label, first_cycles_protocol
+from drysheet.result import CYCLE, VOLTAGE, Result, capacity_retention_pct, write_cycler_csv
 
 
 def run_analyze(
@@ -31,9 +32,11 @@ def run_analyze(
     The CAM mass is ``cam_mass_mg`` if given, else the mass stored in the file (BioLogic
     characteristic mass, Neware active mass, drysheet CSV metadata); with neither, a
     DrysheetInputError. ``area_cm2`` adds CAM loading and areal capacity,
-    ``thickness_um`` (with the area) volumetric capacity; ``capacity_retention_pct`` is last /
-    first discharge over the cycles with both a charge and a discharge. Returns ``{"out_dir": ...,
-    "files": [summary per file]}``.
+    ``thickness_um`` (with the area) volumetric capacity. A cycle without a charge or
+    without a discharge (a record that opens with a discharge, or one cut short) is listed
+    in ``partial_cycles``; ``first_*`` values are of the first full cycle
+    (``first_full_cycle``), ``capacity_retention_pct`` is last / first discharge over the
+    full cycles. Returns ``{"out_dir": ..., "files": [summary per file]}``.
     """
     for name, value in (("mass", cam_mass_mg), ("area", area_cm2), ("thickness", thickness_um)):
         if value is not None and (not np.isfinite(value) or value <= 0):
@@ -83,22 +86,26 @@ def _analyze_one(
         ),
         "cycle_plot": save(cycle_summary_figure(result), out_dir / f"{stem}_cycles.png"),
     }
-    cycles.to_csv(outputs["cycles"], index=False)
+    cycles.to_csv(outputs["cycles"], index=False, float_format="%.6g")
     with_discharge_mask = cycles["discharge_capacity_mAh_g"] > 0
     with_discharge = cycles[with_discharge_mask]
     best_q = float(with_discharge["discharge_capacity_mAh_g"].max()) if len(cycles) else 0.0
+    full_mask = (cycles["charge_capacity_mAh_g"] > 0) & with_discharge_mask
+    full = cycles[full_mask]
+    first = full.iloc[0] if len(full) else cycles.iloc[0]
     summary: dict[str, Any] = {
         "file": str(file),
         "format": ts.attrs["format"],
         "cam_mass_g": mass_g,
         "cam_mass_source": mass_source,
         "n_cycles": len(cycles),
-        "first_charge_capacity_mAh_g": float(cycles["charge_capacity_mAh_g"].iloc[0]),
-        "first_discharge_capacity_mAh_g": float(cycles["discharge_capacity_mAh_g"].iloc[0]),
+        "partial_cycles": [int(c) for c in cycles.loc[~full_mask, CYCLE]],
+        "first_full_cycle": int(first[CYCLE]) if len(full) else None,
+        "first_charge_capacity_mAh_g": float(first["charge_capacity_mAh_g"]),
+        "first_discharge_capacity_mAh_g": float(first["discharge_capacity_mAh_g"]),
         "max_discharge_capacity_mAh_g": best_q,
         "outputs": {k: str(v) for k, v in outputs.items()},
     }
-    full = cycles[(cycles["charge_capacity_mAh_g"] > 0) & with_discharge_mask]
     if len(full) >= 2:
         summary["capacity_retention_pct"] = capacity_retention_pct(full)
     if area_cm2 is not None:
@@ -108,3 +115,46 @@ def _analyze_one(
             volume_cm3 = area_cm2 * thickness_um * 1e-4
             summary["max_volumetric_discharge_capacity_mAh_cm3"] = best_q * mass_g / volume_cm3
     return summary
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """One file's summary for the terminal: ``key=value`` with numbers to 4 significant
+    digits, and a note on partial cycles."""
+    shown = {k: v for k, v in summary.items() if k not in ("outputs", "partial_cycles")}
+    text = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
+    )
+    partial = summary["partial_cycles"]
+    if partial:
+        text += (
+            f"\nnote: {'cycles' if len(partial) > 1 else 'cycle'} {', '.join(map(str, partial))} "
+            f"{'lack' if len(partial) > 1 else 'lacks'} a charge or a discharge (partial: e.g. a "
+            "record that opens with a discharge); "
+            "first_* values are of the first full cycle and retention is over full cycles"
+        )
+    return text
+
+
+def protocol_like(measured: Result, name: str) -> Protocol:
+    """A protocol shaped like the measured record ``name``: its voltage window (to 0.01 V),
+    its median discharge C-rate (to C/n) and its number of cycles, after 1 h at open
+    circuit (`drysheet.protocols.first_cycles_protocol`). The voltages are taken as vs
+    In/InLi, the model's counter electrode."""
+    cycles, ts = measured.cycles, measured.timeseries
+    full = cycles[(cycles["charge_capacity_mAh_g"] > 0) & (cycles["discharge_capacity_mAh_g"] > 0)]
+    rate = float(np.nanmedian(full["discharge_c_rate"])) if len(full) else float("nan")
+    if not np.isfinite(rate) or rate <= 0:
+        raise DrysheetInputError(
+            f"{name}: no full cycle with a discharge rate, so no protocol can be built like it; "
+            "give one with --protocol"
+        )
+    rate = 1.0 / round(1.0 / rate) if rate < 1 else float(f"{rate:.2g}")
+    v_min, v_max = (round(float(f(ts[VOLTAGE])), 2) for f in (np.min, np.max))
+    n = int(cycles[CYCLE].max())
+    return first_cycles_protocol(
+        v_min,
+        v_max,
+        rate,
+        n,
+        name=f"{n} x {c_rate_label(rate)}, {v_min:.2f}-{v_max:.2f} V (like {name})",
+    )

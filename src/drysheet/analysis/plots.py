@@ -15,9 +15,13 @@ from matplotlib.figure import Figure
 from drysheet.result import CURRENT, CYCLE, TIME, VOLTAGE, Result
 
 
-def voltage_capacity_figure(result: Result) -> Figure:
+def voltage_capacity_figure(
+    result: Result, reference: str | None = None, title: str | None = None
+) -> Figure:
     """Voltage vs specific capacity (mAh/g) of every charge and discharge, one colour
-    per cycle; capacity restarts at 0 at the start of each charge and discharge."""
+    per cycle; capacity restarts at 0 at the start of each charge and discharge.
+    ``reference``: the counter/reference electrode named on the voltage axis (unknown
+    for a measured file unless given); the legend sits outside the axes."""
     ts, mass_g = result.timeseries, float(result.meta["cam_mass_g"])
     fig = Figure(figsize=(6.0, 4.5), layout="constrained")
     ax = fig.add_subplot()
@@ -35,10 +39,12 @@ def voltage_capacity_figure(result: Result) -> Figure:
             q_mah_g = np.cumsum(np.abs(i[mask]) * dt) / 3.6 / mass_g
             ax.plot(q_mah_g, v[mask], color=colour, lw=1.0, label=label)
             label = None
-    ax.set_xlabel("specific capacity / mAh g$^{-1}$")
-    ax.set_ylabel("voltage / V")
+    ax.set_xlabel("Specific capacity [mAh/g]")
+    ax.set_ylabel(f"Voltage vs {reference} [V]" if reference else "Voltage [V]")
+    if title:
+        ax.set_title(title)
     if 1 < len(cycles) <= 12:
-        ax.legend(title="cycle", fontsize="small", ncols=2)
+        fig.legend(title="cycle", fontsize="small", loc="outside right upper")
     return fig
 
 
@@ -50,16 +56,16 @@ def cycle_summary_figure(result: Result) -> Figure:
     ax = fig.add_subplot()
     ax.plot(cycles[CYCLE], cycles["charge_capacity_mAh_g"], "o-", ms=3, label="charge")
     ax.plot(cycles[CYCLE], cycles["discharge_capacity_mAh_g"], "s-", ms=3, label="discharge")
-    ax.set_xlabel("cycle")
-    ax.set_ylabel("specific capacity / mAh g$^{-1}$")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.set_xlabel("Cycle")
+    ax.set_ylabel("Specific capacity [mAh/g]")
     ce = ax.twinx()
-    ce.plot(cycles[CYCLE], cycles["coulomb_efficiency_pct"], "^", ms=3, color="tab:red")
-    ce.set_ylabel("Coulomb efficiency / %", color="tab:red")
+    ce.plot(cycles[CYCLE], cycles["coulomb_efficiency_pct"], "^", ms=3, color="tab:red", label="CE")
+    ce.set_ylabel("Coulomb efficiency [%]", color="tab:red")
+    fig.legend(fontsize="small", loc="outside right upper")  # outside: hides no point
     return fig
 
 
-def save(fig: Figure, path: Path, dpi: int = 150) -> Path:
+def save(fig: Figure, path: Path, dpi: int = 200) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix) and return the path."""
     fig.savefig(path, dpi=dpi)
     return path
@@ -72,7 +78,8 @@ def overlay_figure(measured: Result, simulated: Result) -> Figure:
     for result, style, name in ((measured, "o", "measured"), (simulated, "-", "simulated")):
         c = result.cycles
         ax.plot(c[CYCLE], c["discharge_capacity_mAh_g"], style, ms=3, label=f"{name} discharge")
-    ax.set_xlabel("cycle")
-    ax.set_ylabel("discharge capacity / mAh g$^{-1}$")
-    ax.legend(fontsize="small")
+    ax.set_xlabel("Cycle")
+    ax.set_ylabel("Discharge capacity [mAh/g]")
+    ax.set_ylim(bottom=0)
+    fig.legend(fontsize="small", loc="outside right upper")  # outside: hides no point
     return fig

@@ -107,13 +107,15 @@ def write_calibration(result: FitResult, records: dict, path: Path) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main() -> None:
+def main(path: Path = CELL_CALIBRATION_FILE) -> None:
+    """Fit and write the calibration to ``path`` (``drysheet calibrate cell --out``; run
+    as a module, the package's stored calibration)."""
     result, model, targets = run_fit()
     records = residual_records(model, targets)
-    write_calibration(result, records, CELL_CALIBRATION_FILE)
+    write_calibration(result, records, path)
     print(describe(result))
     print(format_records(records))
-    print(f"written {CELL_CALIBRATION_FILE}")
+    print(f"written {path}")
 
 
 if __name__ == "__main__":

@@ -126,11 +126,13 @@ def write_calibration(
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main() -> None:
+def main(path: Path = GAS_CALIBRATION_FILE) -> None:
+    """Fit and write the calibration to ``path`` (``drysheet calibrate gas --out``; run as
+    a module, the package's stored calibration)."""
     result, model, targets = run_fit()
     calibrated = replace(GasParameters.defaults(), **result.values)
     pp = run_dems(CALIBRATED_ARCHITECTURE, parameters=calibrated).observables()
-    write_calibration(result, model, targets, pp, GAS_CALIBRATION_FILE)
+    write_calibration(result, model, targets, pp, path)
     print(describe(result))
     ss = run_dems("sheet-sheet", parameters=calibrated).observables()
     cell_targets = dems_targets()
@@ -139,7 +141,7 @@ def main() -> None:
     table = pd.DataFrame(rows, index=["powder-powder", "target (pp)", "sheet-sheet (prediction)"])
     print(table.T.to_string(float_format="{:.2f}".format))
     print(f"SO2 detected: pp {pp['SO2_detected']}, ss {ss['SO2_detected']}")
-    print(f"written {GAS_CALIBRATION_FILE}")
+    print(f"written {path}")
 
 
 if __name__ == "__main__":

@@ -228,8 +228,9 @@ def _records(model: dict, targets: dict, loo: dict[str, dict]) -> dict:
     )
 
 
-def main(exact_loo: str = "none") -> None:
-    path = RETENTION_CALIBRATION_FILE
+def main(exact_loo: str = "none", path: Path = RETENTION_CALIBRATION_FILE) -> None:
+    """Fit and write the calibration to ``path`` after every finished step
+    (``drysheet calibrate retention --out``; run as a module, the package's stored one)."""
 
     def save(result: FitResult, model: dict, targets: dict, loo: dict[str, dict]) -> None:
         write_calibration(result, _records(model, targets, loo), exact_loo, path)

@@ -104,14 +104,16 @@ def write_calibration(result: FitResult, records: dict, path: Path) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main() -> None:
+def main(path: Path = CALIBRATION_FILE) -> None:
+    """Fit and write the calibration to ``path`` (``drysheet calibrate transport --out``;
+    run as a module, the package's stored calibration)."""
     result, model, targets = run_fit()
     relative = {k: 100 * (model[k] / targets[k] - 1) for k in targets}
     records = residual_records(model, targets, rel_error_pct=relative)
-    write_calibration(result, records, CALIBRATION_FILE)
+    write_calibration(result, records, path)
     print(describe(result))
     print(format_records(records))
-    print(f"written {CALIBRATION_FILE}")
+    print(f"written {path}")
 
 
 if __name__ == "__main__":

@@ -313,8 +313,16 @@ def observations(
             f"{', '.join(targets)}, the protocol {protocol.name!r} has cycles "
             f"1-{protocol.n_cycles}{chosen_text}; they must overlap"
         )
-    if wanted is not None and wanted - fitted_cycles:
-        notes.append(f"chosen cycles without data in both: {sorted(wanted - fitted_cycles)}")
+    measured_cycles = {int(c) for c in table[CYCLE]}
+    unusable = sorted((measured_cycles & in_protocol & (wanted or measured_cycles)) - fitted_cycles)
+    if unusable:
+        notes.append(
+            f"measured cycles {unusable} lack a charge or a discharge (partial, e.g. a record "
+            "that opens with a discharge, or cut short); not fitted"
+        )
+    if wanted is not None and wanted - fitted_cycles - measured_cycles:
+        missing = sorted(wanted - fitted_cycles - measured_cycles)
+        notes.append(f"chosen cycles not in the measured data: {missing}")
     extra = sorted({int(c) for c in table[CYCLE]} - in_protocol)
     if extra:
         notes.append(f"measured cycles {_span(extra)} are beyond the protocol; not fitted")
@@ -382,7 +390,14 @@ class CellFit:
 
     def describe(self) -> str:
         """Fitted values +- 1-sigma, correlations, RMS errors per target, notes."""
-        lines = [describe(self.result)]
+        measured = _span(sorted(int(c) for c in _cycle_table(self.measured)[CYCLE]))
+        fitted = ", ".join(str(c) for c in sorted(self.residuals["cycle"].unique()))
+        lines = [
+            f"fitted cycles {fitted} of the measured {measured}, simulated through protocol "
+            f"{self.protocol.name!r} (cycles 1-{self.protocol.n_cycles})"
+            + ("; the notes below say why others were left out" if self.notes else ""),
+            describe(self.result),
+        ]
         if len(self.correlation) > 1:
             lines.append("correlation matrix (order as above):")
             lines += ["  " + " ".join(f"{x:6.2f}" for x in row) for row in self.correlation.values]
@@ -425,6 +440,7 @@ class CellFit:
         doc.update(
             cell=self.cell.label,
             protocol=self.protocol.name,
+            protocol_definition=self.protocol.model_dump(mode="json"),
             cycles=sorted(int(c) for c in self.residuals["cycle"].unique()),
             targets=list(self.targets),
             settings=self.settings,
@@ -722,26 +738,31 @@ def parse_mesh(text: str) -> tuple[int, int]:
     return int(m[1]), int(m[2])
 
 
-def load_calibration(path: str | Path) -> dict[str, float]:
-    """All cell-model constants of a calibration YAML written by `CellFit.write` (or
-    data/cell_calibration.yaml), for ``Simulator(...).run(cell, calibrated=...)``."""
+def load_calibration(*paths: str | Path) -> dict[str, float]:
+    """All cell-model constants: the stored ones, updated by each calibration YAML in
+    turn (later files win), each written by `CellFit.write` or by ``drysheet calibrate
+    cell|retention``; for ``Simulator(...).run(cell, calibrated=...)``."""
     from drysheet.errors import load_yaml_mapping
 
-    doc = load_yaml_mapping(path)
-    params = doc.get("parameters")
-    if not isinstance(params, dict):
-        raise DrysheetInputError(f"{path}: no 'parameters' mapping (not a calibration file)")
-    try:
-        fitted = {name: float(entry["value"]) for name, entry in params.items()}
-    except (TypeError, KeyError, ValueError):
-        raise DrysheetInputError(f"{path}: every parameter needs a numeric 'value'") from None
     known = calibrated_constants()
-    unknown = sorted(set(fitted) - set(known))
-    if unknown:
-        raise DrysheetInputError(
-            f"{path}: unknown cell-model constant(s) {unknown}; allowed: {', '.join(known)}"
-        )
-    return {**known, **doc.get("constants", {}), **fitted}
+    constants = dict(known)
+    for path in paths:
+        doc = load_yaml_mapping(path)
+        params = doc.get("parameters")
+        if not isinstance(params, dict):
+            raise DrysheetInputError(f"{path}: no 'parameters' mapping (not a calibration file)")
+        try:
+            fitted = {name: float(entry["value"]) for name, entry in params.items()}
+        except (TypeError, KeyError, ValueError):
+            raise DrysheetInputError(f"{path}: every parameter needs a numeric 'value'") from None
+        unknown = sorted(set(fitted) - set(known))
+        if unknown:
+            raise DrysheetInputError(
+                f"{path}: unknown cell-model constant(s) {unknown} (transport and gas "
+                f"calibrations do not apply here); allowed: {', '.join(known)}"
+            )
+        constants.update({**doc.get("constants", {}), **fitted})
+    return constants
 
 
 def parse_bound(text: str) -> tuple[str, tuple[float, float]]:

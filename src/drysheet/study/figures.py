@@ -35,17 +35,19 @@ def fig1b_separator(separator: pd.DataFrame, curve: pd.DataFrame) -> Figure:
     tx, ty = zip(*[(p, t) for p, t in targets if t is not None], strict=True)
     ax.plot(tx, ty, **TARGET_STYLE)
     ax.set(
-        xlabel="PTFE in separator (wt%)",
-        ylabel="σ_ion (mS/cm)",
+        xlabel="PTFE in the separator [wt%]",
+        ylabel="Ionic conductivity [mS/cm]",
         title="Separator ionic conductivity, 25 °C, 200 MPa",
     )
+    ax.set_ylim(bottom=0)
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
 
 
 def fig1e_cathode(cathode: pd.DataFrame) -> Figure:
-    """Cathode sheet ionic and electronic conductivity (DC polarisation) vs targets."""
+    """Cathode sheet ionic and electronic conductivity (DC polarisation) vs targets, as
+    points on a log axis (bars need an axis from zero; these values span decades)."""
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
     for ax, kind, key in (
         (axes[0], "ionic", "cathode_sigma_ion"),
@@ -57,24 +59,19 @@ def fig1e_cathode(cathode: pd.DataFrame) -> Figure:
             .loc[list(STUDY_CATHODE_FORMULATIONS)]
         )
         x = np.arange(len(part))
-        ax.bar(
-            x - 0.2,
+        ax.errorbar(
+            x - 0.1,
             part["measured_mS_cm"],
-            0.4,
             yerr=part["std_mS_cm"],
+            fmt="o",
             color="#1b6ca8",
             label="virtual DC polarisation",
         )
-        ax.bar(
-            x + 0.2,
-            [target_for(f"{key}/{f}") for f in part.index],
-            0.4,
-            color="0.3",
-            label="study (target)",
-        )
+        ax.plot(x + 0.1, [target_for(f"{key}/{f}") for f in part.index], **TARGET_STYLE)
         ax.set_xticks(x, part.index)
+        ax.set_xlim(-0.5, len(part) - 0.5)
         ax.set_yscale("log")
-        ax.set(ylabel=f"σ_{'ion' if kind == 'ionic' else 'e'} (mS/cm)", title=f"{kind} (sheets)")
+        ax.set(ylabel=f"{kind.capitalize()} conductivity [mS/cm]", title=f"{kind} (sheets)")
     axes[0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -105,18 +102,17 @@ def fig3_voltage_curves(results: dict[tuple[str, str], Result]) -> Figure:
                     color=ARCH_COLORS[a],
                     label=a if sign == 1 else None,
                 )
-        ax.set(title=f, xlabel="specific capacity (mAh/g)")
-    axes[0].set_ylabel("voltage (V vs In/InLi)")
+        ax.set(title=f, xlabel="Specific capacity [mAh/g]")
+    axes[0].set_ylabel("Voltage vs In/InLi [V]")
     axes[0].legend(frameon=False, fontsize=8)
     fig.suptitle("First cycle at C/10, 45 °C (solid: charge, dashed: discharge)")
     fig.tight_layout()
     return fig
 
 
-def fig3_bars(
-    rows: list[Observable], prefix: str, ylabel: str, ylim: tuple[float, float]
-) -> Figure:
-    """Grouped bars model vs target of ``{prefix}/{f}/{a}`` observables (Fig. 3d-f)."""
+def fig3_bars(rows: list[Observable], prefix: str, ylabel: str) -> Figure:
+    """Grouped bars model vs target of ``{prefix}/{f}/{a}`` observables (Fig. 3d-f), on
+    an axis from zero; the legend sits above the axes."""
     values = {r.key: r.value for r in rows}
     fig, ax = plt.subplots(figsize=(8, 3.6))
     width = 0.13
@@ -144,8 +140,9 @@ def fig3_bars(
                     label="study (hatched)" if i == 0 and j == 0 else None,
                 )
     ax.set_xticks(range(3), STUDY_CATHODE_FORMULATIONS)
-    ax.set(ylabel=ylabel, ylim=ylim)
-    ax.legend(frameon=False, fontsize=8, ncol=4)
+    ax.set(ylabel=ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
     return fig
 
@@ -162,14 +159,14 @@ def fig6_dems(runs: dict) -> Figure:
     for col, (arch, run) in enumerate(runs.items()):
         ts = run.result.timeseries
         axes[0, col].plot(ts["time_s"] / 3600, ts["voltage_V"], color="k")
-        axes[0, col].set(title=f"{arch}, coated, C/20, 25 °C", ylabel="V vs In/InLi")
+        axes[0, col].set(title=f"{arch}, coated, C/20, 25 °C", ylabel="Voltage vs In/InLi [V]")
         a = run.analysed
         mass_g = run.cell.cam_mass_g
         for gas, color in colors.items():
             axes[1, col].plot(
                 a["time_s"] / 3600, 1e3 * a[f"{gas}_umol_s"] / mass_g * 3600, color=color, label=gas
             )
-        axes[1, col].set(xlabel="time (h)", ylabel="gas evolution (nmol/(g h))")
+        axes[1, col].set(xlabel="Time [h]", ylabel="Gas evolution [nmol/(g h)]")
         axes[1, col].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -203,8 +200,9 @@ def fig3_capacity_panels(
                     xycoords=("data", "axes fraction"),
                     fontsize=8,
                 )
-        ax.set(title=f + title_suffix, xlabel="cycle")
-    axes[0].set_ylabel("discharge capacity (mAh/g)")
+        ax.set(title=f + title_suffix, xlabel="Cycle")
+        ax.set_ylim(bottom=0)
+    axes[0].set_ylabel("Discharge capacity [mAh/g]")
     axes[0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

@@ -1,14 +1,19 @@
-"""The self-contained HTML report of `drysheet reproduce` (figures inlined as PNG)."""
+"""The self-contained HTML report of `drysheet reproduce` (figures inlined as PNG).
+
+Every row of the observables table carries its role (docs/observables.md): a
+calibrated row agreeing with the study shows that a fit worked, not that the model
+predicts it, so only compared rows are judged against a tolerance.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
-import io
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from matplotlib.figure import Figure
+import pandas as pd
 
 from drysheet.model.gas import load_gas_parameters
 from drysheet.model.parameters import calibrated_constants
@@ -16,7 +21,14 @@ from drysheet.model.registry import REGISTRY
 from drysheet.study.observables import Observable
 from drysheet.transport import calibrated_parameters
 
-# Acceptance tolerances of the issues, per observable family: (kind, tolerance).
+CITATION = (
+    'J. Schmitt et al., <i>Energy Storage Materials</i> <b>2026</b>, 105231, <a href="'
+    'https://doi.org/10.1016/j.ensm.2026.105231">doi:10.1016/j.ensm.2026.105231</a>'
+)
+
+# How far a model value may sit from the study's and still agree with it, per observable
+# family: (kind, tolerance). The study's values are means of two or more cells, "+- a few
+# percent"; conductivities over decades are compared by factor.
 TOLERANCES = {
     "separator_sigma_ion": ("rel", 0.05),
     "cathode_sigma_ion": ("rel", 0.15),
@@ -24,20 +36,45 @@ TOLERANCES = {
     "first_discharge": ("abs", 5.0),
     "first_ce": ("abs", 1.5),
     "retention_100": ("abs", 3.0),
-    # DEMS (issue 4): capacities within 5 %, gas amounts within 25 %
     "dems/charge": ("rel", 0.05),
     "dems/discharge": ("rel", 0.05),
     "dems/H2": ("rel", 0.25),
     "dems/O2": ("rel", 0.25),
     "dems/CO2": ("rel", 0.25),
 }
+# decimals shown per unit: numerical noise below them reads as 0
+DECIMALS = {"mAh/g": 1, "%": 2, "umol/g": 2}
+UNIT_WORDS = {"umol/g": "µmol/g"}
+DIFFERENCE_UNIT = {"%": "% points"}  # a difference of percentages
+
+ROLE_TEXT = {
+    "calibrated": "calibrated: a constant was fitted to this target",
+    "compared": "compared with the study (nothing fitted to it)",
+    "predicted": "predicted: the study reports no value",
+}
+
+
+def _family(key: str) -> str:
+    parts = key.split("/")
+    return f"dems/{parts[-1]}" if parts[0] == "dems" else parts[0].split("=")[0].split("@")[0]
+
+
+def tolerance_text(obs: Observable) -> str:
+    """The tolerance of the row's family in words ('±5 mAh/g', '±15 %', '×÷1.5')."""
+    if _family(obs.key) not in TOLERANCES:
+        return ""
+    kind, tol = TOLERANCES[_family(obs.key)]
+    if kind == "rel":
+        return f"±{100 * tol:g} %"
+    if kind == "factor":
+        return f"×÷{tol:g}"
+    return f"±{tol:g} {DIFFERENCE_UNIT.get(obs.unit, UNIT_WORDS.get(obs.unit, obs.unit))}"
 
 
 def within_tolerance(obs: Observable) -> bool | None:
-    """True/False against the issue's tolerance, None if there is no target or tolerance."""
+    """True/False against the family's tolerance, None without a numeric target or tolerance."""
     target = obs.target
-    parts = obs.key.split("/")
-    family = f"dems/{parts[-1]}" if parts[0] == "dems" else parts[0].split("=")[0]
+    family = _family(obs.key)
     if target is None or isinstance(target, bool) or family not in TOLERANCES:
         return None
     kind, tol = TOLERANCES[family]
@@ -48,55 +85,104 @@ def within_tolerance(obs: Observable) -> bool | None:
     return abs(obs.value - target) <= tol
 
 
-@dataclass
-class Section:
-    title: str
-    text: str = ""
-    figures: list[tuple[str, Figure]] = field(default_factory=list)
-    tables_html: list[str] = field(default_factory=list)
+def verdict(obs: Observable) -> tuple[str, str]:
+    """(text, css class) of a row: fitted rows are never 'within tolerance'."""
+    if obs.role == "predicted":
+        return "prediction", "pred"
+    if obs.role == "calibrated":
+        return "fitted to it", "cal"
+    if isinstance(obs.target, bool) or isinstance(obs.value, bool):
+        return ("agrees", "ok") if obs.value == obs.target else ("disagrees", "miss")
+    ok = within_tolerance(obs)
+    if ok is None:
+        return "compared (no tolerance)", "cmp"
+    return ("within tolerance", "ok") if ok else ("outside tolerance", "miss")
 
 
-def figure_to_html(fig: Figure, caption: str) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (
-        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )
+def format_value(value: float | bool | None, unit: str = "", decimals: int | None = None) -> str:
+    """A value rounded for reading: ``decimals`` or the unit's (`DECIMALS`), else 3
+    significant digits; noise that rounds to zero shows as 0, never as -0.00 or 1.976e-12."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not math.isfinite(value):
+        return "–"
+    decimals = DECIMALS.get(unit) if decimals is None else decimals
+    if decimals is None:  # 3 significant digits, whole numbers without an exponent
+        text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    else:
+        text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") or float(text) == 0 else "+" + text
+
+
+def error_texts(obs: Observable) -> tuple[str, str]:
+    """(model − study in the row's unit, relative error in %), or empty strings."""
+    t = obs.target
+    if t is None or isinstance(t, bool) or isinstance(obs.value, bool):
+        return "", ""
+    # to the study value's 3 significant digits where the unit sets no decimals
+    decimals = DECIMALS.get(obs.unit, max(0, 2 - math.floor(math.log10(abs(t)))) if t else 3)
+    diff = _signed(format_value(obs.value - t, obs.unit, decimals))
+    rel = f"{_signed(format_value(100 * (obs.value / t - 1), '%', 1))} %" if t else ""
+    unit = DIFFERENCE_UNIT.get(obs.unit, UNIT_WORDS.get(obs.unit, obs.unit))
+    return f"{diff} {unit}".strip(), rel
 
 
 def observables_table(rows: list[Observable]) -> str:
-    out = [
-        "<table><tr><th>key</th><th>model</th><th>unit</th><th>target</th>"
-        "<th>error</th><th>verdict</th></tr>"
-    ]
+    head = (
+        "<tr><th>Observable</th><th>Role</th><th>Model</th><th>Study</th><th>Unit</th>"
+        "<th>Model − study</th><th>Relative error</th><th>Tolerance</th><th>Verdict</th></tr>"
+    )
+    out = ['<div class="scroll"><table class="obs">', head]
     for r in rows:
-        t = r.target
-        ok = within_tolerance(r)
-        if t is None:
-            err, verdict, cls = "", "prediction (no target)", "pred"
-        elif isinstance(t, bool) or isinstance(r.value, bool):
-            err, verdict, cls = "", "agrees" if r.value == t else "DISAGREES", "cmp"
-        else:
-            err = (
-                f"{100 * (r.value / t - 1):+.1f} %"
-                if r.unit in ("mS/cm",)
-                else f"{r.value - t:+.2f}"
-            )
-            verdict, cls = (
-                ("within tolerance", "ok")
-                if ok
-                else (("MISS", "miss") if ok is False else ("compared (no tolerance)", "cmp"))
-            )
-        val = r.value if isinstance(r.value, bool) else f"{r.value:.4g}"
+        text, cls = verdict(r)
+        diff, rel = error_texts(r)
+        tol = tolerance_text(r) if r.role == "compared" else ""
         out.append(
-            f'<tr class="{cls}"><td>{html.escape(r.key)}</td><td>{val}</td>'
-            f"<td>{r.unit}</td><td>{'' if t is None else t}</td><td>{err}</td>"
-            f"<td>{verdict}</td></tr>"
+            f'<tr class="{cls}"><td class="key">{html.escape(r.key)}</td><td>{r.role}</td>'
+            f'<td class="num">{format_value(r.value, r.unit)}</td>'
+            f'<td class="num">{format_value(r.target, r.unit)}</td>'
+            f"<td>{html.escape(UNIT_WORDS.get(r.unit, r.unit))}</td>"
+            f'<td class="num">{diff}</td><td class="num">{rel}</td><td>{tol}</td>'
+            f"<td>{text}</td></tr>"
         )
-    out.append("</table>")
+    out.append("</table></div>")
     return "\n".join(out)
+
+
+def summary_line(rows: list[Observable]) -> str:
+    """One line: how many rows were fitted, compared (and how many agree), predicted."""
+    by_role = {role: [r for r in rows if r.role == role] for role in ROLE_TEXT}
+    compared = [verdict(r)[1] for r in by_role["compared"]]
+    return (
+        f"{len(rows)} observables: {len(by_role['calibrated'])} calibrated (fitted to the "
+        f"study's value), {len(compared)} compared with the study ({compared.count('ok')} "
+        f"agree, {compared.count('miss')} outside tolerance, {compared.count('cmp')} without "
+        "a tolerance), "
+        f"{len(by_role['predicted'])} predicted (no value in the study)"
+    )
+
+
+def table_html(
+    df: pd.DataFrame, headers: dict[str, str], decimals: dict[str, int] | None = None
+) -> str:
+    """A DataFrame as a scrollable HTML table with headers in words (``headers`` maps
+    column names; others keep theirs), numbers rounded to ``decimals[column]`` places or
+    else 3 significant digits, flags as yes/no."""
+    shown = df.copy()
+    for column in shown.columns:
+        if pd.api.types.is_bool_dtype(shown[column]) or pd.api.types.is_numeric_dtype(
+            shown[column]
+        ):
+            places = (decimals or {}).get(column)
+            shown[column] = [format_value(v, decimals=places) for v in shown[column]]
+    shown = shown.rename(columns=headers)
+    return '<div class="scroll">' + shown.to_html(index=False, escape=True) + "</div>"
 
 
 def parameters_section() -> Section:
@@ -109,7 +195,8 @@ def parameters_section() -> Section:
     }
     rows = "".join(
         f"<tr><td>{html.escape(p.name)}</td><td>{html.escape(p.symbol)}</td>"
-        f"<td>{'per cell' if p.kind == 'input' else f'{stored.get(p.name, p.default):.4g}'}</td>"
+        f'<td class="num">'
+        f"{'per cell' if p.kind == 'input' else f'{stored.get(p.name, p.default):.4g}'}</td>"
         f"<td>{html.escape(p.unit)}</td><td>{p.kind}</td>"
         f"<td>{html.escape(', '.join((p.source, *p.cites)))}</td></tr>"
         for p in REGISTRY.values()
@@ -117,41 +204,88 @@ def parameters_section() -> Section:
     return Section(
         "Model parameters",
         "<p>Declared once in <code>drysheet.model.registry</code>; calibrated values from "
-        "<code>src/drysheet/data/*_calibration.yaml</code>.</p><table><tr><th>name</th>"
-        f"<th>symbol</th><th>value</th><th>unit</th><th>kind</th><th>source</th></tr>{rows}"
-        "</table>",
+        '<code>src/drysheet/data/*_calibration.yaml</code>.</p><div class="scroll"><table>'
+        "<tr><th>Name</th><th>Symbol</th><th>Value</th><th>Unit</th><th>Kind</th>"
+        f"<th>Source</th></tr>{rows}</table></div>",
     )
 
 
 STYLE = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.45}
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;
+line-height:1.45}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:0.85em;margin:1em 0}
-td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child{text-align:left}
+td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}td.num{text-align:right;white-space:nowrap}td.key{overflow-wrap:anywhere}
 tr.miss td{background:#fde2e2}tr.ok td{background:#e6f4ea}tr.pred td{background:#f3f3f3}
-tr.cmp td{background:#fff6dd}
-img{max-width:100%}figcaption{font-size:0.85em;color:#555}pre{background:#f6f6f6;padding:0.6em}
+tr.cmp td{background:#fff6dd}tr.cal td{background:#e3edf9}
+tr.flag td{background:#fff0d6}
+.legend span{display:inline-block;padding:1px 8px;margin-right:6px;border:1px solid #ccc}
+img{max-width:100%}figcaption{font-size:0.85em;color:#555}pre{background:#f6f6f6;padding:0.6em;
+white-space:pre-wrap}
 """
+
+LEGEND = (
+    '<p class="legend">Row colours: <span style="background:#e3edf9">calibrated '
+    '(fitted; not a test)</span><span style="background:#e6f4ea">compared, within tolerance'
+    '</span><span style="background:#fde2e2">compared, outside tolerance</span>'
+    '<span style="background:#fff6dd">compared, no tolerance</span>'
+    '<span style="background:#f3f3f3">predicted (no study value)</span></p>'
+)
+CONSTANTS_NOTE = (
+    '<p class="legend">Constants shaded <span style="background:#fff0d6">orange</span> are '
+    "flagged: at a bound of their fit, or poorly identified (1σ larger than the value).</p>"
+)
+
+
+@dataclass
+class Section:
+    title: str
+    text: str = ""
+    figures: list[tuple[str, Path]] = field(default_factory=list)  # (caption, PNG file)
+    tables_html: list[str] = field(default_factory=list)
+
+
+def figure_to_html(png: Path, caption: str) -> str:
+    """The PNG inlined, shown at half its pixel width (the 200 dpi file as 100 dpi)."""
+    data = Path(png).read_bytes()
+    width = int.from_bytes(data[16:20], "big") // 2  # PNG header: width in pixels
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(caption)}" style="width:{width}px" '
+        f'src="data:image/png;base64,{encoded}">'
+        f"<figcaption>{html.escape(caption)} (files: figures/{png.stem}.png, .svg)</figcaption>"
+        "</figure>"
+    )
 
 
 def write_report(
     path: Path, title: str, intro: str, sections: list[Section], rows: list[Observable]
 ) -> Path:
-    n_ok = sum(within_tolerance(r) is True for r in rows)
-    n_miss = sum(within_tolerance(r) is False for r in rows)
-    n_predicted = sum(r.target is None for r in rows)
-    n_compared = len(rows) - n_ok - n_miss - n_predicted
+    titles = [s.title for s in sections]
+    duplicates = sorted({t for t in titles if titles.count(t) > 1})
+    if duplicates:
+        raise ValueError(f"report sections share titles: {duplicates}")
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
+        f"<p>Reference study: {CITATION}. The system it describes, as drysheet models it: "
+        "docs/system.md; the columns of observables.csv: docs/observables.md.</p>",
         intro,
-        f"<p><b>{n_ok}</b> observables within the issues' tolerances, <b>{n_miss}</b> misses, "
-        f"{n_compared} compared with a target that has no tolerance, "
-        f"{n_predicted} without target (predictions).</p>",
+        f"<p><b>{html.escape(summary_line(rows))}.</b> Calibrated rows agree with the study "
+        "because constants were fitted to them; only the compared rows test the model.</p>",
     ]
     for s in sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2>{s.text}")
-        parts.extend(figure_to_html(fig, cap) for cap, fig in s.figures)
+        parts.extend(figure_to_html(png, cap) for cap, png in s.figures)
         parts.extend(s.tables_html)
-    parts.append("<h2>All observables</h2>" + observables_table(rows) + "</body></html>")
+    parts.append(
+        "<h2>All observables</h2>"
+        "<p>Model − study is in the row's unit, the relative error in % of the study's value; "
+        "tolerances are shown for compared rows only.</p>"
+        + LEGEND
+        + observables_table(rows)
+        + "</body></html>"
+    )
     path.write_text("\n".join(parts))
     return path

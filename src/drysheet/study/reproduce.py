@@ -1,5 +1,5 @@
 """`drysheet reproduce`: run the study's experiments through the model and write
-``observables.csv``, figures (PNG) and ``report.html`` into one folder.
+``observables.csv``, figures (PNG at 200 dpi and SVG) and ``report.html`` into one folder.
 
 Each part runs on its own: if one fails, its error is recorded in the report
 and the other parts are still written.
@@ -18,7 +18,14 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
-from drysheet.calibration.retention_fit import LEVERAGE_UNRELIABLE, TOLERANCE_PCT, fit_summary
+from drysheet.calibration.retention_fit import (
+    LEVERAGE_UNRELIABLE,
+    LOO_FLAGGED,
+    LOO_LINEARISED,
+    LOO_REFIT,
+    TOLERANCE_PCT,
+    fit_summary,
+)
 from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
 from drysheet.model.gas import GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
@@ -37,7 +44,14 @@ from drysheet.study.figures import (
     fig6_dems,
 )
 from drysheet.study.observables import Observable, write_observables
-from drysheet.study.report import Section, parameters_section, write_report
+from drysheet.study.report import (
+    CONSTANTS_NOTE,
+    Section,
+    format_value,
+    parameters_section,
+    table_html,
+    write_report,
+)
 from drysheet.study.targets import load_targets
 from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_S_per_m
 
@@ -50,37 +64,136 @@ come through virtual instruments (EIS, DC polarisation) and the same analysis co
 reads real lab files.</p>"""
 
 
-def _fmt_std(std: float | None) -> str:
-    return "" if std is None else f"{std:.2g}"
+# table headers in words, with units
+HEADERS = {
+    "ptfe_wt_pct": "PTFE [wt%]",
+    "porosity": "Porosity",
+    "formulation": "Formulation",
+    "architecture": "Architecture",
+    "kind": "Conductivity",
+    "model_mS_cm": "Model [mS/cm]",
+    "instrument_should_see_mS_cm": "What the instrument should report [mS/cm]",
+    "measured_mS_cm": "Virtual measurement [mS/cm]",
+    "std_mS_cm": "Measurement 1σ [mS/cm]",
+    "steady_state_reached": "Steady state reached",
+    "fade_pct": "Fade [%]",
+    "fade_isolation_pct": "Fade from isolated CAM [%]",
+    "fade_kinetic_pct": "Other fade (resistance growth) [%]",
+    "cei_film_growth_mV_at_C5": "CEI film growth [mV at C/5]",
+    "anode_interphase_growth_mV_at_C5": "Anode interphase growth [mV at C/5]",
+    "contact_psi_start": "CAM|SE contact kept, start",
+    "contact_psi_end": "CAM|SE contact kept, end",
+    "cei_PO3_SO3_proxy_umol_e_per_g": "CEI (PO3⁻, SO3⁻ proxy) [µmol e⁻/g]",
+    "polysulfide_S2_proxy_C_per_m2": "Polysulfides (S2⁻ proxy) [C/m² of contact]",
+    "contact_lost_pct": "Contact lost [%]",
+    "cathode_ptfe_CF3_proxy_wt_pct": "Cathode PTFE (CF3⁻ proxy) [wt%]",
+    "anode_ptfe_reduced_pct": "Separator PTFE reduced at the anode [%]",
+    "study observation": "Study observation",
+    "proxy": "Model proxy",
+    "pellet mean": "Pellet mean",
+    "sheet mean": "Sheet mean",
+    "model agrees": "Model agrees",
+}
+
+BREAKDOWN_DECIMALS = {
+    "fade_pct": 1,
+    "fade_isolation_pct": 1,
+    "fade_kinetic_pct": 1,
+    "cei_film_growth_mV_at_C5": 1,
+    "anode_interphase_growth_mV_at_C5": 1,
+    "contact_psi_start": 2,
+    "contact_psi_end": 2,
+}
+
+# a fitted constant within this share of its bounds' span of a bound sits at that bound
+AT_BOUND_SPAN = 1e-3
+
+
+def identification(value: float, std: float | None, bounds: list[float] | None) -> str:
+    """How well the data pin a fitted constant: at a bound of the fit, or poorly
+    identified (1σ larger than the value's magnitude), or empty."""
+    notes = []
+    if bounds is not None:
+        lo, hi = bounds
+        if value - lo <= AT_BOUND_SPAN * (hi - lo):
+            notes.append("at its lower bound")
+        elif hi - value <= AT_BOUND_SPAN * (hi - lo):
+            notes.append("at its upper bound")
+    if std is not None and std > abs(value):
+        notes.append("poorly identified (1σ > value)")
+    return "; ".join(notes)
 
 
 def _calibration_html(path: Path, loo: bool = False) -> str:
     if not path.exists():
         return "<p>No calibration file.</p>"
     doc = yaml.safe_load(path.read_text())
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{v['value']:.4g}</td>"
-        f"<td>{_fmt_std(v.get('std'))}</td>"
-        f"<td>{html.escape(str(v.get('meaning', v.get('note', ''))))}</td></tr>"
-        for k, v in doc["parameters"].items()
-    )
+    rows, flagged = [], 0
+    for name, v in doc["parameters"].items():
+        note = identification(v["value"], v.get("std"), v.get("bounds"))
+        flagged += bool(note)
+        rows.append(
+            f'<tr class="{"flag" if note else ""}"><td>{html.escape(name)}</td>'
+            f'<td class="num">{v["value"]:.3g}</td>'
+            f'<td class="num">{format_value(v.get("std"))}</td>'
+            f"<td>{html.escape(str(v.get('unit', '')))}</td><td>{html.escape(note)}</td>"
+            f"<td>{html.escape(str(v.get('meaning', v.get('note', ''))))}</td></tr>"
+        )
+    definition = "" if loo else f"; residuals: {html.escape(doc['residual_definition'])}"
     out = (
         f"<p>Calibrated by <code>{html.escape(doc['produced_by'])}</code> on {doc['date']} "
-        f"(cost {doc['cost']:.3g}; residuals: {html.escape(doc['residual_definition'])}).</p>"
-        f"<table><tr><th>parameter</th><th>value</th><th>1σ</th><th>meaning</th></tr>{rows}</table>"
+        f"(cost {doc['cost']:.3g}{definition}). "
+        + (
+            f"{flagged} of {len(rows)} constants are flagged: the data this fit saw do not "
+            "pin them, and other values would fit about as well."
+            if flagged
+            else "Every constant is pinned by the data (1σ below its value, off its bounds)."
+        )
+        + "</p>"
+        + (CONSTANTS_NOTE if flagged else "")
+        + '<div class="scroll"><table><tr><th>Constant</th><th>Value</th><th>1σ</th>'
+        "<th>Unit</th><th>Identification</th><th>Meaning</th></tr>"
+        + "".join(rows)
+        + "</table></div>"
     )
     if loo:
-        table = pd.DataFrame.from_dict(doc["residuals"], orient="index").round(2)
-        s = fit_summary(doc["residuals"])
-        out += (
-            "<p>Fit residuals and leave-one-out errors (% points). In sample: RMS "
-            f"{s['rms_error']:.2f}, {s['within_tolerance']} of {s['cells']} within "
-            f"{TOLERANCE_PCT:g} points. Leave-one-out RMS {s['loo_rms_error']:.2f} over the "
-            f"{s['loo_cells']} rows that are refitted or have leverage &le; "
-            f"{LEVERAGE_UNRELIABLE} (the other rows' linearised errors are overstated and "
-            "left out).</p>" + table.to_html()
-        )
+        out += _retention_residuals_html(doc["residuals"])
     return out
+
+
+def _retention_residuals_html(residuals: dict[str, dict]) -> str:
+    """The retention fit's residuals and leave-one-out errors, in words."""
+    s = fit_summary(residuals)
+    method = {
+        LOO_REFIT: "refitted without the cell",
+        LOO_LINEARISED: "linear estimate",
+        LOO_FLAGGED: "linear estimate, overstated (the cell alone pins a constant)",
+    }
+    table = pd.DataFrame(
+        {
+            "Cell": [k.removeprefix("retention_100/") for k in residuals],
+            "Model [%]": [r["model"] for r in residuals.values()],
+            "Study [%]": [r["target"] for r in residuals.values()],
+            "Model − study [% points]": [r["error"] for r in residuals.values()],
+            "Held-out error [% points]": [r["leave_one_out_error"] for r in residuals.values()],
+            "Influence of the cell on the fit (0-1)": [r["leverage"] for r in residuals.values()],
+            "How the held-out error was found": [
+                method[r["loo_method"]] for r in residuals.values()
+            ],
+        }
+    )
+    return (
+        "<p>Residuals of the retention fit and held-out errors (the error of a fit that "
+        f"did not see the cell). In sample: RMS {s['rms_error']:.1f} points, "
+        f"{s['within_tolerance']} of {s['cells']} within {TOLERANCE_PCT:g} points. Held out: "
+        f"RMS {s['loo_rms_error']:.1f} points over the {s['loo_cells']} cells whose held-out "
+        "error was refitted, or estimated linearly where the cell's influence on the fit is "
+        f"at most {LEVERAGE_UNRELIABLE} (above, the linear estimate is overstated and left "
+        "out).</p>"
+        + table_html(
+            table, {}, decimals=dict.fromkeys(table.columns[1:5], 1) | {table.columns[5]: 2}
+        )
+    )
 
 
 def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
@@ -96,9 +209,10 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
             ],
         }
     )
-    f1, f2 = fig1b_separator(run.separator, curve), fig1e_cathode(run.cathode)
-    _save(f1, figs_dir / "fig1b_separator_conductivity.png")
-    _save(f2, figs_dir / "fig1e_cathode_conductivity.png")
+    f1 = _save(
+        fig1b_separator(run.separator, curve), figs_dir, "fig1b_separator_conductivity_vs_ptfe"
+    )
+    f2 = _save(fig1e_cathode(run.cathode), figs_dir, "fig1e_cathode_sheet_conductivities")
     text = (
         "<p>Separator: virtual EIS of SS|separator|SS (0.1 Hz-7 MHz, 0.5 % noise) fitted with "
         "impedance.py; cathode sheets: virtual DC polarisation of the ion-blocking (50 mV) and "
@@ -106,15 +220,15 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
         "0.2 and 0.75 wt% have no reported target: they are predictions.</p>"
         + _calibration_html(CALIBRATION_FILE)
     )
-    table = run.separator.round(4).to_html(index=False) + run.cathode.round(5).to_html(index=False)
+    tables = [table_html(run.separator, HEADERS), table_html(run.cathode, HEADERS)]
     return Section(
-        "Fig. 1: separator and cathode conductivities",
+        "Conductivities of separator and cathode sheets (Fig. 1)",
         text,
         [
-            ("Fig. 1b-like: separator conductivity vs PTFE", f1),
-            ("Fig. 1e-like: cathode sheet conductivities", f2),
+            ("Fig. 1b-like: separator ionic conductivity vs PTFE content", f1),
+            ("Fig. 1e-like: ionic and electronic conductivity of the cathode sheets", f2),
         ],
-        [table],
+        tables,
     )
 
 
@@ -123,30 +237,52 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
     rows.extend(obs)
     capacities = capacity_table(results)
     first_figs = [
-        ("Fig. 3a-c-like: first-cycle voltage curves", fig3_voltage_curves(results)),
+        (
+            "Fig. 3a-c-like: first-cycle voltage curves",
+            _save(fig3_voltage_curves(results), figs_dir, "fig3a-c_first_cycle_voltage_curves"),
+        ),
         (
             "Fig. 3d-f-like: first-cycle discharge capacity (model solid, study hatched)",
-            fig3_bars(obs, "first_discharge", "discharge capacity (mAh/g)", (150, 230)),
+            _save(
+                fig3_bars(obs, "first_discharge", "First discharge capacity [mAh/g]"),
+                figs_dir,
+                "fig3d-f_first_discharge_capacity",
+            ),
         ),
         (
             "Fig. 3d-f-like: first-cycle Coulomb efficiency (model solid, study hatched)",
-            fig3_bars(obs, "first_ce", "first-cycle CE (%)", (75, 100)),
+            _save(
+                fig3_bars(obs, "first_ce", "First-cycle Coulomb efficiency [%]"),
+                figs_dir,
+                "fig3d-f_first_cycle_coulomb_efficiency",
+            ),
         ),
         (
             "Fig. 3m-o-like: rate capability (prediction)",
-            fig3_capacity_panels(capacities, "rate", " (prediction)"),
+            _save(
+                fig3_capacity_panels(capacities, "rate", " (prediction)"),
+                figs_dir,
+                "fig3m-o_rate_capability",
+            ),
         ),
     ]
     cycling_figs = [
-        ("Fig. 3g-i-like: discharge capacity over the protocol", fig3_capacity_panels(capacities)),
+        (
+            "Fig. 3g-i-like: discharge capacity over the protocol",
+            _save(
+                fig3_capacity_panels(capacities), figs_dir, "fig3g-i_discharge_capacity_per_cycle"
+            ),
+        ),
         (
             "Fig. 3j-l-like: capacity retention over the long C/5 block (model solid, study "
             "hatched)",
-            fig3_bars(obs, "retention_100", "capacity retention (%)", (50, 105)),
+            _save(
+                fig3_bars(obs, "retention_100", "Capacity retention [%]"),
+                figs_dir,
+                "fig3j-l_capacity_retention",
+            ),
         ),
     ]
-    for i, (_, fig) in enumerate(first_figs + cycling_figs):
-        _save(fig, figs_dir / f"fig3_{i}.png")
     problems = (
         "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(errors)) + "</pre>"
         if errors
@@ -174,16 +310,18 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
         "by the fibril network and by the redundancy of the electronic network), CEI growth "
         "with its film resistance, and the anode interphase (SE reduction, plus PTFE "
         "reduction to LiF + C at sheet separators). The constants listed below (fatigue and "
-        "the anode's carbon electron leak) were fitted to the nine retentions; the "
-        "leave-one-out column says how well each retention is predicted by a fit that did "
-        "not see it (loo_method per row: linearised, e_i / (1 - h_ii), which is overstated "
-        "where the leverage h_ii exceeds 0.5 and the cell alone pins a parameter; or refit "
-        "on the other eight).</p>"
+        "the anode's carbon electron leak) were fitted to the nine retentions; the held-out "
+        "error says how well each retention is predicted by a fit that did not see it.</p>"
         + _calibration_html(RETENTION_CALIBRATION_FILE, loo=True)
-        + "<p>Mechanism breakdown of the fade over the long C/5 block (fade_isolation: "
-        "capacity lost with isolated CAM; fade_kinetic: the rest, from the growth of the "
-        "resistances listed as extra overpotential at C/5):</p>"
     )
+    breakdown_text = (
+        "<p>Mechanism breakdown of the fade over the long C/5 block: capacity lost with "
+        "isolated CAM, and the rest, from the growth of the resistances (listed as extra "
+        "overpotential at C/5). The rest is a difference of two capacities: within about "
+        "±0.2 % it is zero (a small negative value means the cell gained that little).</p>"
+    )
+    orderings = post_mortem_orderings(autopsy)
+    orderings["proxy"] = orderings["proxy"].map(lambda c: HEADERS.get(c, c))
     autopsy_text = (
         "<p>Post-mortem proxies after 100 cycles, to set beside the study's ToF-SIMS and SEM "
         "(docs/system.md §6: sheets carry more CEI (PO3-, SO3-), CF3- only in sheets and nearly "
@@ -191,16 +329,16 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
         "drysheet.study.degradation for how each proxy is defined.</p>"
     )
     return [
-        Section("Fig. 3: first cycle and rate capability", first_text + problems, first_figs),
         Section(
-            "Fig. 3: cycling degradation, mechanisms and post mortem",
+            "First cycle and rate capability (Fig. 3a-f, 3m-o)", first_text + problems, first_figs
+        ),
+        Section(
+            "Capacity over 100 cycles: degradation mechanisms and post mortem (Fig. 3g-l)",
             cycling_text,
             cycling_figs,
             [
-                breakdown.round(2).to_html(index=False),
-                autopsy_text
-                + autopsy.round(3).to_html(index=False)
-                + post_mortem_orderings(autopsy).round(3).to_html(index=False),
+                breakdown_text + table_html(breakdown, HEADERS, BREAKDOWN_DECIMALS),
+                autopsy_text + table_html(autopsy, HEADERS) + table_html(orderings, HEADERS),
             ],
         ),
     ]
@@ -220,8 +358,7 @@ def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
     for arch, obs in observed.items():
         for name, value in obs.items():
             rows.append(Observable(f"dems/{arch}/{name}", value, units.get(name, "umol/g")))
-    fig = fig6_dems(runs)
-    _save(fig, figs_dir / "fig6_dems.png")
+    fig = _save(fig6_dems(runs), figs_dir, "fig6_dems_voltage_and_gas_evolution")
     notes = [f"{a}: {run.result.status}" for a, run in runs.items() if not run.result.status.clean]
     text = (
         "<p>Virtual DEMS of the coated cells (docs/system.md §5.6): the cell model runs the "
@@ -236,7 +373,7 @@ def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
     if notes:
         text += "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(notes)) + "</pre>"
     return Section(
-        "Fig. 6: gas evolution (DEMS)", text, [("Fig. 6-like: voltage and gas evolution", fig)]
+        "Gas evolution by DEMS (Fig. 6)", text, [("Fig. 6-like: voltage and gas evolution", fig)]
     )
 
 
@@ -260,8 +397,14 @@ def _dems_state_of_charge_html(soc: dict[str, float]) -> str:
     )
 
 
-def _save(fig, path: Path) -> None:
-    fig.savefig(path, dpi=110)
+FIGURE_DPI = 200
+
+
+def _save(fig, figs_dir: Path, name: str) -> Path:
+    """Write ``fig`` as ``name``.png (200 dpi) and ``name``.svg; return the PNG's path."""
+    for ext in ("png", "svg"):
+        fig.savefig(figs_dir / f"{name}.{ext}", dpi=FIGURE_DPI)
+    return figs_dir / f"{name}.png"
 
 
 def reproduce(out_dir: Path, progress: bool = True) -> Path:
