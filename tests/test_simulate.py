@@ -76,3 +76,23 @@ def test_a_protocol_that_cannot_continue_keeps_the_completed_cycles():
     assert status.message.startswith("stopped in cycle 2 (overcharge)")
     assert "1 full cycles kept" in status.message
     assert result.cycles["discharge_capacity_mAh_g"].iloc[0] > 50
+
+
+def test_without_states_the_capacities_are_the_same(first_two):
+    cell = study_cell("uncoated", "powder-powder")
+    full = first_two.run(cell)
+    lean = Simulator(first_two.protocol, states=False).run(cell)
+    assert lean.extras == {} and "cycle_states" in full.extras
+    assert lean.meta["solver_steps"] == full.meta["solver_steps"] > 0
+    np.testing.assert_array_equal(
+        lean.cycles["discharge_capacity_mAh_g"], full.cycles["discharge_capacity_mAh_g"]
+    )
+
+
+def test_progress_bar_counts_cycles_when_asked_only(first_two, capsys):
+    cell = study_cell("coated", "sheet-sheet")
+    first_two.run(cell)  # default: not on a terminal (pytest captures stderr)
+    assert capsys.readouterr().err == ""
+    first_two.run(cell, progress=True)
+    bar = capsys.readouterr().err
+    assert "coated/sheet-sheet" in bar and "2/2" in bar

@@ -11,26 +11,35 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
+import sys
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import pybamm
+from tqdm.auto import tqdm
 
 from drysheet.cell import Cell
 from drysheet.errors import DrysheetInputError
 from drysheet.model.parameters import cell_inputs, parameter_values
 from drysheet.model.ssb_half_cell import ALL_SUBMODELS, SolidStateHalfCell, Submodel
+from drysheet.numerics import (
+    DEFAULT_ATOL,
+    DEFAULT_MESH,
+    DEFAULT_RTOL,
+    PARTICLE_STRETCH,
+    idaklu_solver,
+    submesh_types,
+)
 from drysheet.protocols import Protocol
 from drysheet.result import Result, RunStatus
 
 log = logging.getLogger(__name__)
 
-# docs/model.md, numerical pitfalls: a (n_x, n_r) = 15 x 10 mesh gives capacities within
-# 0.5 % of a 120 x 40 one; rtol 1e-3 stops on wrong events; 1e-5 is 1.3x faster with the
-# same capacities but fails the 4.4 V DEMS charge of the sheet-sheet cell, so 1e-6
-DEFAULT_MESH = (15, 10)
-DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-8
+__all__ = ["DEFAULT_ATOL", "DEFAULT_MESH", "DEFAULT_RTOL", "SimulationError", "Simulator"]
+
+PROGRESS_MIN_CYCLES = 20  # longer runs show a progress bar by default (Simulator.run)
 
 # Scalar model states recorded at the end of every cycle (Result.extras["cycle_states"]);
 # those in TRACED_STATES also along the run (Result.extras["states"], one row per time
@@ -48,6 +57,7 @@ STATE_VARIABLES = {
     "carbon_oxidation_charge_C_m2": ("Average carbon|SE oxidation charge [C.m-2]", 1.0),
 }
 TRACED_STATES = ("average_li_fraction", "side_reaction_charge_mAh", "contact_retained")
+OUTPUTS = ["Time [s]", "Voltage [V]", "Cell current [A]"]  # what every Result needs
 
 
 class SimulationError(RuntimeError):
@@ -62,6 +72,10 @@ class Simulator:
 
     ``submodels`` are the model's mechanisms (`SolidStateHalfCell`);
     ``degradation=False`` leaves out fatigue and the anode interphase.
+    ``solver_options``: IDAKLU options (default `drysheet.numerics.SOLVER_OPTIONS`);
+    ``particle_stretch``: surface clustering of the particle mesh (`submesh_types`).
+    ``states=False`` records no model states (no ``Result.extras``): the solver then
+    keeps only time, voltage and current, in a fraction of the memory and time.
     """
 
     def __init__(
@@ -72,29 +86,53 @@ class Simulator:
         atol: float = DEFAULT_ATOL,
         degradation: bool = True,
         submodels: Iterable[Submodel] = ALL_SUBMODELS,
+        solver_options: dict | None = None,
+        states: bool = True,
+        particle_stretch: float = PARTICLE_STRETCH,
     ):
         self.protocol = protocol
         self.model = SolidStateHalfCell(*mesh, submodels=submodels, degradation=degradation)
-        self._mesh, self._tolerances = mesh, (rtol, atol)
+        self._settings = {
+            "mesh": mesh,
+            "rtol": rtol,
+            "atol": atol,
+            "degradation": degradation,
+            "solver_options": solver_options,
+            "states": states,
+            "particle_stretch": particle_stretch,
+        }
         self._sim = pybamm.Simulation(
             self.model,
             parameter_values=parameter_values(),
+            submesh_types=submesh_types(particle_stretch),
             experiment=protocol.experiment(),
-            solver=pybamm.IDAKLUSolver(rtol=rtol, atol=atol),
+            solver=idaklu_solver(
+                rtol, atol, solver_options, output_variables=None if states else OUTPUTS
+            ),
         )
 
-    def run(self, cell: Cell, calibrated: dict[str, float] | None = None) -> Result:
+    def run(
+        self,
+        cell: Cell,
+        calibrated: dict[str, float] | None = None,
+        progress: bool | None = None,
+    ) -> Result:
         """Simulate one cell through the protocol.
 
         ``calibrated`` overrides the stored calibrated constants (used by fits).
+        ``progress``: a bar of the protocol's cycles on stderr; by default shown for
+        protocols of more than `PROGRESS_MIN_CYCLES` cycles run from a terminal by
+        the main process (not by pool workers, not under pytest's captured output).
         """
         if self.protocol.temperature_C is not None:
             cell = cell.model_copy(update={"temperature_C": self.protocol.temperature_C})
-        tracker = _CycleTracker()
+        tracker = _CycleTracker(self.protocol.n_cycles, cell.label, progress)
         try:
             solution = self._sim.solve(inputs=cell_inputs(cell, calibrated), callbacks=[tracker])
         except pybamm.SolverError as err:
+            tracker.close(tracker.cycle - 1)
             return self._keep_completed_cycles(cell, calibrated, tracker.cycle, err)
+        tracker.close(len(solution.cycles) if solution is not None else 0)
         if solution is None:
             raise SimulationError(f"{cell.label}: no step of the protocol could be solved")
         return self._to_result(cell, solution)
@@ -108,9 +146,8 @@ class Simulator:
             raise SimulationError(f"{cell.label}: cycle 1 could not be solved: {err}") from err
         done = failed_cycle - 1
         rerun = Simulator(
-            self.protocol.truncated(done), self._mesh, *self._tolerances,
-            submodels=self.model.submodels,
-        )  # fmt: skip
+            self.protocol.truncated(done), submodels=self.model.submodels, **self._settings
+        )
         result = rerun.run(cell, calibrated)
         label = self.protocol.cycle_labels()[failed_cycle - 1]
         stopped = RunStatus("stopped", str(err), cycle=failed_cycle, label=label)
@@ -120,7 +157,11 @@ class Simulator:
 
     def _to_result(self, cell: Cell, solution: pybamm.Solution) -> Result:
         labels = self.protocol.cycle_labels()
-        recorded = {n: v for n, v in STATE_VARIABLES.items() if v[0] in self.model.variables}
+        recorded = {
+            n: v
+            for n, v in STATE_VARIABLES.items()
+            if self._settings["states"] and v[0] in self.model.variables
+        }
         # one row block per solved step, in solution order; each variable is evaluated once
         # over the whole solution (per-step evaluation costs ~1 ms of set-up per step)
         blocks = [
@@ -165,12 +206,14 @@ class Simulator:
             "cam_mass_g": cell.cam_mass_g,
             "area_cm2": cell.area_cm2,
             "source": "simulation",
+            "solver_steps": solution.solver_statistics.number_of_steps,
         }
         result = Result.from_timeseries(ts, cell.cam_mass_g, meta=meta, status=status)
         if not result.status.ok:
             log.warning("%s: %s", cell.label, result.status)
-        result.extras["cycle_states"] = states
-        result.extras["states"] = traced
+        if recorded:
+            result.extras["cycle_states"] = states
+            result.extras["states"] = traced
         return result
 
     def _status(self, solution: pybamm.Solution, labels: list[str]) -> RunStatus:
@@ -197,13 +240,26 @@ class Simulator:
 
 
 class _CycleTracker(pybamm.callbacks.Callback):
-    """Remembers which protocol cycle pybamm is in (for failure reports)."""
+    """Remembers which protocol cycle pybamm is in (for failure reports) and shows it
+    as a progress bar (``progress`` as in `Simulator.run`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_cycles: int, label: str, progress: bool | None) -> None:
         self.cycle = 0
+        if progress is None:
+            progress = (
+                n_cycles > PROGRESS_MIN_CYCLES
+                and multiprocessing.parent_process() is None
+                and sys.stderr.isatty()
+            )
+        self._bar = tqdm(total=n_cycles, desc=label, unit="cycle", disable=not progress)
 
     def on_cycle_start(self, logs) -> None:
         self.cycle = logs["cycle number"][0]
+        self._bar.update(self.cycle - 1 - self._bar.n)
+
+    def close(self, n_done: int) -> None:
+        self._bar.update(n_done - self._bar.n)
+        self._bar.close()
 
 
 def _solved_steps(cycle: pybamm.Solution) -> list[pybamm.Solution]:
