@@ -18,14 +18,14 @@ from __future__ import annotations
 import pybamm
 
 DEFAULT_MESH = (15, 10)  # (n_x, n_r)
-# rtol 1e-3 stops on wrong events (DESIGN.md); 1e-5 is 1.3x faster with the same
-# capacities but fails the 4.4 V DEMS charge of the sheet-sheet cell, so 1e-6
+# docs/model.md, numerical pitfalls: rtol 1e-3 stops on wrong events; 1e-5 is 1.3x
+# faster with the same capacities but fails the 4.4 V DEMS charge of the sheet-sheet
+# cell, so 1e-6
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-8
 SOLVER_OPTIONS = {"suppress_algebraic_error": True}
 PARTICLE_STRETCH = 0.0  # surface clustering of the particle shells (0: uniform)
 
-# The accuracy reference: mesh and tolerances tight enough that halving them again
-# moves no observable by more than a tenth of the benchmark's limits (docs/speed.md).
+# The accuracy reference of the benchmark (its own convergence: docs/speed.md).
 REFERENCE_MESH = (30, 20)
 REFERENCE_RTOL, REFERENCE_ATOL = 1e-8, 1e-10
 
