@@ -159,7 +159,7 @@ def test_resume_skips_finished_points(local_sweep):
     )
     assert len(df) == 6 and len(new_rows) == 2  # only the two new points were simulated
     pd.testing.assert_frame_equal(df.iloc[:4].reset_index(drop=True), first)
-    with pytest.raises(DrysheetInputError, match="another protocol"):
+    with pytest.raises(DrysheetInputError, match="computed with protocol"):
         run_sweep(SPACE, out, protocol=study_protocol().truncated(2), progress=False)
 
 

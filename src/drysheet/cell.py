@@ -25,6 +25,13 @@ from drysheet.processing import DrySheet, PowderPressing, SlurryCast
 
 Architecture = Literal["powder-powder", "sheet-powder", "sheet-sheet", "slurry"]
 STUDY_ARCHITECTURES: tuple[str, ...] = ("powder-powder", "sheet-powder", "sheet-sheet")
+#: The layers made as dry sheets (PTFE binder, calendered) in each architecture.
+SHEET_LAYERS: dict[str, tuple[str, ...]] = {
+    "powder-powder": (),
+    "sheet-powder": ("cathode",),
+    "sheet-sheet": ("cathode", "separator"),
+    "slurry": (),
+}
 ASSEMBLY_PRESSURE_MPa = 437.0  # docs/system.md §3 (powder route)
 SEPARATOR_PRESS_MPa = 62.0  # docs/system.md §3
 
@@ -70,7 +77,7 @@ class Cell(InputModel):
 
     @property
     def cathode(self) -> Layer:
-        if self.architecture in ("sheet-powder", "sheet-sheet"):
+        if "cathode" in SHEET_LAYERS[self.architecture]:
             route = DrySheet(
                 ptfe_wt_pct=self.cathode_ptfe_wt_pct,
                 calender_line_load_N_per_mm=self.calender_line_load_N_per_mm,
@@ -94,7 +101,7 @@ class Cell(InputModel):
 
     @property
     def separator(self) -> Layer:
-        if self.architecture == "sheet-sheet":
+        if "separator" in SHEET_LAYERS[self.architecture]:
             route = DrySheet(
                 ptfe_wt_pct=self.separator_ptfe_wt_pct,
                 calender_line_load_N_per_mm=self.calender_line_load_N_per_mm,

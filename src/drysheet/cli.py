@@ -229,11 +229,19 @@ def sweep(
     n_points: Annotated[
         int | None, typer.Option("--points", help="Latin hypercube of this many points")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="run a space of more than 10,000 points")
+    ] = False,
 ) -> None:
-    """Run a design-of-experiments sweep locally or on a Dask cluster; resumes if killed."""
+    """Run a design-of-experiments sweep locally or on a Dask cluster; resumes if killed
+    or interrupted (Ctrl-C exits with status 130 and prints the resume command)."""
+    if scheduler is not None:  # a bad scheduler fails before the sweep's heavy imports
+        from drysheet.pool import check_scheduler
+
+        check_scheduler(scheduler)
     from drysheet.sweep import sweep_command
 
-    sweep_command(space, out, protocol, scheduler, workers, n_points)
+    sweep_command(space, out, protocol, scheduler, workers, n_points, force)
 
 
 @app.command()

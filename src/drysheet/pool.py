@@ -225,10 +225,12 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _connect(scheduler: str):
-    """A `distributed.Client` for ``scheduler``, or a clean `DrysheetInputError`."""
+def check_scheduler(scheduler: str) -> None:
+    """Fail fast on a scheduler that cannot work: Dask not installed, an address that is
+    not one, or (``tcp://``) nothing listening there. The CLI calls it before anything
+    else; `SimulatorPool` calls it before connecting."""
     try:
-        from distributed import Client
+        import distributed  # noqa: F401
     except ImportError:
         raise DrysheetInputError(
             f"--scheduler needs Dask, which is not installed: {DASK_INSTALL}"
@@ -239,9 +241,23 @@ def _connect(scheduler: str):
         scheme, location = parse_address(scheduler)
         if scheme == "tcp":  # nothing listening: say so at once, not after the timeout
             socket.create_connection(parse_host_port(location), CONNECT_TIMEOUT_S).close()
+    except (OSError, ValueError, TypeError) as err:
+        raise _unreachable(scheduler, err) from None
+
+
+def _connect(scheduler: str):
+    """A `distributed.Client` for ``scheduler``, or a clean `DrysheetInputError`."""
+    check_scheduler(scheduler)
+    from distributed import Client
+
+    try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except Exception as err:  # refused, timed out, a bad address, or not a Dask scheduler
-        raise DrysheetInputError(
-            f"no Dask scheduler answers at {scheduler!r} ({type(err).__name__}: {err}); "
-            "check the address and that the scheduler is running"
-        ) from None
+    except Exception as err:  # timed out, or what answers is not a Dask scheduler
+        raise _unreachable(scheduler, err) from None
+
+
+def _unreachable(scheduler: str, err: Exception) -> DrysheetInputError:
+    return DrysheetInputError(
+        f"no Dask scheduler answers at {scheduler!r} ({type(err).__name__}: {err}); "
+        "check the address and that the scheduler is running"
+    )

@@ -10,12 +10,23 @@ all its points with the same task function (`simulate_point`; per-cell PyBaMM in
 no rebuild). A worker that dies fails its point only.
 
 Results are written while the sweep runs, as Parquet part files in ``out/parts``
-(flushed every `FLUSH_INTERVAL_S` seconds and at the end), so a killed sweep loses at
-most the last few seconds and a re-run skips every finished point. A point that fails
-to validate (``status="invalid"``) or to simulate (``"failed"``) is a row with its
-error, never fatal; ``"stopped"`` marks a protocol that ended early (message in
-``error``, completed cycles kept). ``no_capacity`` flags a cell that discharged less
-than `drysheet.result.NO_CAPACITY_mAh_g` in every cycle, even if its protocol ``"completed"``.
+(each written to a temporary file and renamed into place, flushed every
+`FLUSH_INTERVAL_S` seconds and at the end), so a killed sweep loses at most the last
+few seconds and a re-run skips every finished point. A part that cannot be read (cut
+short outside drysheet) is renamed ``*.torn`` and its points are redone. The folder's
+``sweep.json`` is its resume key: drysheet version, a hash of the calibrated constants
+and the protocol; a re-run with another key is refused, so results of different
+models never mix. ``results.parquet`` and ``results.csv`` are rebuilt from the parts
+when a run ends (deleted when one starts, so they are never stale). A space is counted
+before it is built: above `MAX_POINTS` points it needs ``force``, above
+`HARD_MAX_POINTS` it is refused.
+
+A point that fails to validate (``status="invalid"``), to simulate or whose worker
+died (``"failed"``) is a row with its error, never fatal; ``"stopped"`` marks a
+protocol that ended early (message in ``error``, completed cycles kept).
+``no_capacity`` flags a cell that discharged less than
+`drysheet.result.NO_CAPACITY_mAh_g` in every cycle, even if its protocol
+``"completed"``.
 """
 
 from __future__ import annotations
@@ -25,18 +36,17 @@ import itertools
 import json
 import math
 import os
+import shlex
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from pydantic import ConfigDict, Field, model_validator
-from scipy.stats import qmc
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from drysheet.cell import Architecture, Cell, make_cell
+from drysheet.cell import SHEET_LAYERS, Architecture, Cell, make_cell
 from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
 from drysheet.pool import SimulatorPool, WorkerLost
 from drysheet.protocols import RATE_TEST_C, Protocol, get_protocol, study_protocol
@@ -44,6 +54,8 @@ from drysheet.result import Result, RunStatus, capacity_retention_pct, rate_tabl
 from drysheet.transport import ionic_conductivity_S_per_m
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from drysheet.simulate import Simulator
 
 #: Sweep protocol presets; other names and YAML files go through `get_protocol`.
@@ -52,6 +64,10 @@ if TYPE_CHECKING:
 SWEEP_PROTOCOLS = {"formation+rate": lambda: study_protocol().truncated(14)}
 DEFAULT_PROTOCOL = "formation+rate"
 FLUSH_INTERVAL_S = 2.0
+MAX_POINTS = 10_000  # a larger space runs only with force=True (--force)
+HARD_MAX_POINTS = 1_000_000  # never: its table alone would take gigabytes
+SWEEP_FILE = "sweep.json"  # the folder's resume key and progress
+RESULT_FILES = ("results.parquet", "results.csv")
 LONG_BLOCK_LABEL = "long C/5"
 
 NUMERIC_PARAMETERS = (
@@ -141,6 +157,12 @@ class SweepSpace(InputModel):
     n_points: int | None = Field(None, ge=1, le=1_000_000)
     seed: int = 0
 
+    @field_validator("coated", "architecture", mode="before")
+    @classmethod
+    def _fixed_choice(cls, value: Any) -> Any:
+        """A fixed value (``architecture: sheet-sheet``) is a list of one."""
+        return value if isinstance(value, list | tuple) else [value]
+
     @model_validator(mode="after")
     def _lhs_needs_size(self) -> SweepSpace:
         if self.sampling == "lhs" and self.n_points is None:
@@ -169,13 +191,51 @@ def _canonical(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def design_points(space: SweepSpace) -> list[dict[str, Any]]:
-    """The sweep's points: dicts of `PARAMETER_COLUMNS` (order of the design)."""
+def count_points(space: SweepSpace) -> int:
+    """How many points `design_points` gives (counted without building them)."""
+    if space.sampling == "lhs":
+        return space.n_points
+    return math.prod(_n_levels(getattr(space, name)) for name in PARAMETER_COLUMNS)
+
+
+def _n_levels(dim: Any) -> int:
+    return dim.levels if isinstance(dim, Range) else len(dim) if isinstance(dim, list) else 1
+
+
+def describe_space(space: SweepSpace) -> str:
+    """``"N points (factorial: cam_wt_pct 3 x coated 2)"`` or ``"(Latin hypercube)"``."""
+    if space.sampling == "lhs":
+        return f"{space.n_points:,} points (Latin hypercube, seed {space.seed})"
+    varying = [f"{n} {k}" for n in PARAMETER_COLUMNS if (k := _n_levels(getattr(space, n))) > 1]
+    return f"{count_points(space):,} points (factorial: {' x '.join(varying) or 'one point'})"
+
+
+def check_size(space: SweepSpace, force: bool = False) -> None:
+    """Refuse a space above `HARD_MAX_POINTS`, or above `MAX_POINTS` without ``force``."""
+    n = count_points(space)
+    if n > HARD_MAX_POINTS:
+        raise DrysheetInputError(
+            f"sweep space: {describe_space(space)}, more than the {HARD_MAX_POINTS:,} a "
+            "sweep can hold; use fewer levels, or sampling: lhs with n_points (--points)"
+        )
+    if n > MAX_POINTS and not force:
+        raise DrysheetInputError(
+            f"sweep space: {describe_space(space)}, more than {MAX_POINTS:,}; "
+            "run it with --force (force=True), or sample it with --points N"
+        )
+
+
+def design_points(space: SweepSpace, force: bool = False) -> list[dict[str, Any]]:
+    """The sweep's points: dicts of `PARAMETER_COLUMNS` (order of the design). The space
+    is counted first (`check_size`), so an oversized one is refused before it is built."""
+    check_size(space, force)
     dims = {name: getattr(space, name) for name in PARAMETER_COLUMNS}
     if space.sampling == "factorial":
         combos = itertools.product(*(_levels(d) for d in dims.values()))
         rows = [dict(zip(dims, combo, strict=True)) for combo in combos]
     else:
+        from scipy.stats import qmc
+
         varying = [n for n, d in dims.items() if isinstance(d, Range) or len(_levels(d)) > 1]
         u = qmc.LatinHypercube(d=max(len(varying), 1), seed=space.seed).random(space.n_points)
         rows = []
@@ -198,13 +258,24 @@ def point_id(point: Mapping[str, Any]) -> str:
     return hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Parameters of sheet layers: a pellet or slurry layer ignores (and does not check) them.
+_SHEET_FIELDS = {
+    "cathode_ptfe_wt_pct": "cathode",
+    "separator_ptfe_wt_pct": "separator",
+    "calender_line_load_N_per_mm": "cathode",
+}
+
+
 def cell_from_point(point: Mapping[str, Any]) -> Cell:
-    """The validated Cell of a point (DrysheetInputError for an impossible design)."""
+    """The validated Cell of a point (DrysheetInputError for an impossible design).
+    PTFE and calender load are checked only where the architecture has a sheet."""
     cam = "NCM85-LiNbO3" if point["coated"] else "NCM85"
     cam_wt, c_wt = float(point["cam_wt_pct"]), float(point["carbon_wt_pct"])
     se_wt = 100.0 - cam_wt - c_wt
     components = {cam: cam_wt, "LPSCl": se_wt} | ({"C65": c_wt} if c_wt > 0 else {})
-    fields = {k: point[k] for k in NUMERIC_PARAMETERS[2:]}
+    fields = {k: point[k] for k in NUMERIC_PARAMETERS[2:] if k not in _SHEET_FIELDS}
+    sheets = SHEET_LAYERS[point["architecture"]]
+    fields |= {k: point[k] for k, layer in _SHEET_FIELDS.items() if layer in sheets}
     name = f"{cam} {cam_wt:g}/SE {se_wt:g}/C65 {c_wt:g}"
     return make_cell(
         {
@@ -310,33 +381,134 @@ def simulate_point(sim: Simulator, point: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_sweep(out_path: str | Path) -> pd.DataFrame:
-    """All rows written so far to a sweep folder (one per point, latest wins)."""
-    parts = sorted((Path(out_path) / "parts").glob("part-*.parquet"))
-    frames = [pd.read_parquet(p) for p in parts]
+    """All rows written so far to a sweep folder (one per point, latest wins); parts
+    that cannot be read are skipped (`run_sweep` renames them ``*.torn``)."""
+    frames = [df for _, df in _read_parts(Path(out_path) / "parts") if df is not None]
     if not frames:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
     df = pd.concat(frames, ignore_index=True)
     return df.drop_duplicates("point_id", keep="last").reset_index(drop=True)
 
 
+def _read_parts(parts_dir: Path) -> Iterator[tuple[Path, pd.DataFrame | None]]:
+    """Each part file with its rows, or None if it is torn (unreadable or not a part)."""
+    for path in sorted(parts_dir.glob("part-*.parquet")):
+        try:
+            df = pd.read_parquet(path)
+        except Exception:  # pyarrow's errors for a file cut short are not one type
+            df = None
+        yield path, df if df is not None and "point_id" in df.columns else None
+
+
+def _write_atomic(path: Path, write: Callable[[Any], object]) -> None:
+    """``write(file)`` into a temporary file, synced, then renamed into ``path``: readers
+    (and a resume after a crash) see the whole file or none of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def _write_part(parts_dir: Path, rows: list[dict]) -> None:
-    if not rows:
+    if rows:
+        df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+        name = f"part-{time.time_ns()}-{os.getpid()}.parquet"
+        _write_atomic(parts_dir / name, lambda f: df.to_parquet(f, index=False))
+
+
+def resume_key(protocol: Protocol) -> dict[str, Any]:
+    """What a sweep folder's results depend on besides the points: the drysheet version,
+    the calibrated constants (hashed) and the protocol."""
+    from drysheet import __version__
+    from drysheet.model.parameters import calibrated_constants
+
+    constants = json.dumps(calibrated_constants(), sort_keys=True).encode()
+    return {
+        "drysheet_version": __version__,
+        "calibration_sha1": hashlib.sha1(constants).hexdigest()[:16],
+        "protocol": protocol.model_dump(mode="json"),
+    }
+
+
+def _check_resume_key(out_path: Path, key: dict[str, Any]) -> None:
+    """Refuse to add to a folder whose results come from another version, calibration or
+    protocol (or from a drysheet that wrote no key)."""
+    stored_file = out_path / SWEEP_FILE
+    if not stored_file.exists():
+        if any((out_path / "parts").glob("part-*.parquet")):
+            raise DrysheetInputError(
+                f"{out_path}: holds sweep results without a resume key ({SWEEP_FILE}), "
+                "written by an older drysheet; use a new output folder"
+            )
         return
-    name = f"part-{time.time_ns()}-{os.getpid()}"
-    tmp = parts_dir / f".{name}.tmp"
-    pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).to_parquet(tmp, index=False)
-    os.replace(tmp, parts_dir / f"{name}.parquet")  # atomic: readers never see half a file
-
-
-def _check_protocol(out_path: Path, protocol_json: str) -> None:
-    """A sweep folder belongs to one protocol: refuse to mix results of two."""
-    stored = out_path / "protocol.json"
-    if stored.exists() and stored.read_text() != protocol_json:
-        raise DrysheetInputError(
-            f"{out_path}: holds a sweep run with another protocol ({stored}); "
-            "use a new output folder"
+    try:
+        stored = json.loads(stored_file.read_text())
+    except (OSError, ValueError) as err:
+        raise DrysheetInputError(f"{stored_file}: not readable ({err})") from None
+    changed = [
+        f"{what} {_short(stored.get(k))} (this run: {_short(key[k])})"
+        for k, what in (
+            ("drysheet_version", "drysheet"),
+            ("calibration_sha1", "calibration"),
+            ("protocol", "protocol"),
         )
-    stored.write_text(protocol_json)
+        if stored.get(k) != key[k]
+    ]
+    if changed:
+        raise DrysheetInputError(
+            f"{out_path}: its points were computed with {'; '.join(changed)}; they cannot "
+            "be resumed or mixed with this run's: use a new output folder"
+        )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):  # a protocol: its name and a hash of its settings
+        digest = hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
+        return f"{value.get('name')!r} [{digest}]"
+    return repr(value)
+
+
+def _prepare_folder(out_path: Path, record: dict[str, Any], echo: Callable[[str], object]):
+    """Make the folder ready for a run: torn parts renamed ``*.torn`` (their points are
+    redone), stale temporary files and result tables removed, the resume key written."""
+    parts_dir = out_path / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    for tmp in parts_dir.glob(".*.tmp"):  # a writer killed before its rename
+        tmp.unlink()
+    for path, df in _read_parts(parts_dir):
+        if df is None:
+            path.rename(path.with_name(path.name + ".torn"))
+            echo(f"{path}: torn (unreadable), renamed to {path.name}.torn; its points are redone")
+    for name in RESULT_FILES:  # rebuilt from the parts when this run ends
+        (out_path / name).unlink(missing_ok=True)
+    _write_atomic(out_path / SWEEP_FILE, lambda f: f.write(json.dumps(record, indent=1).encode()))
+
+
+def _design(
+    space_or_points: SweepSpace | Sequence[Mapping[str, Any]],
+    force: bool,
+    echo: Callable[[str], object],
+) -> list[dict[str, Any]]:
+    """The distinct points to run (design order), checked and explained."""
+    if isinstance(space_or_points, SweepSpace):
+        echo(f"sweep: {describe_space(space_or_points)}")
+        points = design_points(space_or_points, force)
+    else:
+        points = [dict(p) for p in space_or_points]
+        for i, p in enumerate(points):
+            if missing := [k for k in PARAMETER_COLUMNS if k not in p]:
+                raise DrysheetInputError(f"sweep point {i}: missing parameter(s) {missing}")
+        points = [{k: _canonical(p[k]) for k in PARAMETER_COLUMNS} for p in points]
+    distinct = list({point_id(p): p for p in points}.values())
+    if len(distinct) < len(points):
+        echo(
+            f"sweep: {len(points):,} points requested but only {len(distinct):,} distinct (the "
+            "rest repeat them: the space's lists allow no more; a range gives new points); "
+            f"running the {len(distinct):,}"
+        )
+    return distinct
 
 
 def run_sweep(
@@ -347,43 +519,49 @@ def run_sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = True,
+    force: bool = False,
+    echo: Callable[[str], object] = print,
+    build: Callable[[Protocol], Any] | None = None,
 ) -> pd.DataFrame:
     """Simulate every point not yet in ``out_path`` and return the table of all points.
 
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``); default a local
-    spawn process pool of ``workers`` processes (default: one per CPU). The table
-    (`RESULT_COLUMNS`, in design order) is also written to ``out_path/results.parquet``.
+    spawn process pool of ``workers`` processes (default: one per CPU). ``force``: run a
+    space of more than `MAX_POINTS`. The table (`RESULT_COLUMNS`, in design order) is
+    also written to ``out_path/results.parquet`` and ``results.csv``. ``build``: what
+    each worker builds from the protocol (default a `Simulator`). The pool is opened
+    (the scheduler reached) and the resume key checked before anything is written.
+    Ctrl-C (KeyboardInterrupt) saves the finished rows and stops the workers.
     """
-    if isinstance(space_or_points, SweepSpace):
-        points = design_points(space_or_points)
-    else:
-        points = [dict(p) for p in space_or_points]
-        for i, p in enumerate(points):
-            if missing := [k for k in PARAMETER_COLUMNS if k not in p]:
-                raise DrysheetInputError(f"sweep point {i}: missing parameter(s) {missing}")
-        points = [{k: _canonical(p[k]) for k in PARAMETER_COLUMNS} for p in points]
-    out_path = Path(out_path)
-    parts_dir = out_path / "parts"
-    parts_dir.mkdir(parents=True, exist_ok=True)
+    points = _design(space_or_points, force, echo)
     protocol = resolve_protocol(protocol)
-    _check_protocol(out_path, protocol.model_dump_json())
+    out_path = Path(out_path)
+    if out_path.exists() and not out_path.is_dir():
+        raise DrysheetInputError(f"{out_path}: exists and is not a folder")
+    with SimulatorPool(protocol, workers, scheduler, build=build) as pool:
+        key = resume_key(protocol)
+        _check_resume_key(out_path, key)
+        space = space_or_points if isinstance(space_or_points, SweepSpace) else None
+        record = {**key, "space": space and space.model_dump(mode="json"), "complete": False}
+        _prepare_folder(out_path, {**record, "n_points": len(points)}, echo)
+        done = set(read_sweep(out_path)["point_id"])
+        todo = [p for p in points if point_id(p) not in done]
+        echo(f"sweep: {len(points) - len(todo):,} of {len(points):,} points already in {out_path}")
+        _run_points(pool, todo, out_path / "parts", progress)
 
-    ids = [point_id(p) for p in points]
-    done = set(read_sweep(out_path)["point_id"])
-    todo = list({i: p for i, p in zip(ids, points, strict=True) if i not in done}.values())
-    if todo:
-        with SimulatorPool(protocol, workers, scheduler) as pool:
-            _run_points(pool, todo, parts_dir, progress)
-
-    table = read_sweep(out_path).set_index("point_id").reindex(list(dict.fromkeys(ids)))
-    table = table.reset_index()[list(RESULT_COLUMNS)]
-    table.to_parquet(out_path / "results.parquet", index=False)
+    rows = read_sweep(out_path).set_index("point_id")
+    table = rows.reindex([point_id(p) for p in points]).reset_index()[list(RESULT_COLUMNS)]
+    _write_atomic(out_path / RESULT_FILES[0], lambda f: table.to_parquet(f, index=False))
+    _write_atomic(out_path / RESULT_FILES[1], lambda f: f.write(table.to_csv(index=False).encode()))
+    counts = {str(k): int(v) for k, v in table["status"].value_counts().items()}
+    record |= {"n_points": len(points), "complete": True, "status_counts": counts}
+    _write_atomic(out_path / SWEEP_FILE, lambda f: f.write(json.dumps(record, indent=1).encode()))
     return table
 
 
 def _run_points(pool: SimulatorPool, todo: list[dict], parts_dir: Path, progress: bool) -> None:
-    """Run points, writing a part file at most every `FLUSH_INTERVAL_S` (and at exit);
-    a point whose worker died is a ``failed`` row."""
+    """Run points, writing a part file at most every `FLUSH_INTERVAL_S` (and at exit,
+    Ctrl-C included); a point whose worker died is a ``failed`` row."""
     buffer: list[dict] = []
     last_flush = time.monotonic()
     try:
@@ -422,6 +600,8 @@ def pareto_figure(
     color_by: str | None = None,
 ) -> Figure:
     """Scatter of all points with the Pareto front of (x, y) highlighted."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(5.5, 4.2), layout="constrained")
     ax = fig.add_subplot()
     ok = df.dropna(subset=[x, y])
@@ -457,23 +637,38 @@ def sweep_command(
     scheduler: str | None = None,
     workers: int | None = None,
     n_points: int | None = None,
+    force: bool = False,
 ) -> pd.DataFrame:
     """``drysheet sweep``: run the space in ``space_yaml`` (``n_points`` switches to a
-    Latin hypercube of that size) into ``out``; writes ``out/results.parquet`` and
-    Pareto plots in ``out/figures``."""
+    Latin hypercube of that size) into ``out``; writes ``out/results.parquet``,
+    ``results.csv`` and Pareto plots in ``out/figures``. Ctrl-C exits with status 130
+    after saying how many points are saved and how to resume."""
     space = load_sweep_space(space_yaml)
     if n_points is not None:
-        space = space.model_copy(update={"sampling": "lhs", "n_points": n_points})
-    table = run_sweep(space, Path(out), protocol=protocol, scheduler=scheduler, workers=workers)
-    figures = Path(out) / "figures"
+        update = {"sampling": "lhs", "n_points": n_points}
+        space = validate(SweepSpace, space.model_dump() | update, f"--points {n_points}")
+    out = Path(out)
+    try:
+        table = run_sweep(
+            space, out, protocol=protocol, scheduler=scheduler, workers=workers, force=force
+        )
+    except KeyboardInterrupt:
+        resume = ["drysheet", "sweep", str(space_yaml), "--out", str(out)]
+        resume += ["--protocol", protocol] if protocol != DEFAULT_PROTOCOL else []
+        resume += ["--scheduler", scheduler] if scheduler else []
+        resume += ["--workers", str(workers)] if workers else []
+        resume += ["--points", str(n_points)] if n_points is not None else []
+        resume += ["--force"] if force else []
+        print(
+            f"\ninterrupted: {len(read_sweep(out))} of {count_points(space):,} points saved "
+            f"in {out / 'parts'}; resume with:\n  {shlex.join(resume)}"
+        )
+        raise SystemExit(130) from None
+    figures = out / "figures"
     figures.mkdir(exist_ok=True)
     for x, y in PARETO_PAIRS:
         if table[[x, y]].notna().all(axis=1).any():
             pareto_figure(table, x, y).savefig(figures / f"pareto_{x}_vs_{y}.png", dpi=150)
     counts = table["status"].value_counts().to_dict()
-    empty = int(table["no_capacity"].eq(True).sum())
-    print(
-        f"{len(table)} points -> {Path(out) / 'results.parquet'}; status: {counts}; "
-        f"{empty} deliver no capacity"
-    )
+    print(f"{len(table)} points -> {out / 'results.parquet'} (and .csv); status: {counts}")
     return table
