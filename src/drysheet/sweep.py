@@ -434,13 +434,14 @@ def resume_key(protocol: Protocol) -> dict[str, Any]:
 
 def _check_resume_key(out_path: Path, key: dict[str, Any]) -> None:
     """Refuse to add to a folder whose results come from another version, calibration or
-    protocol (or from a drysheet that wrote no key)."""
+    protocol, or that holds files but no sweep (no key: another command's outputs, or a
+    sweep of a drysheet that wrote none)."""
     stored_file = out_path / SWEEP_FILE
     if not stored_file.exists():
-        if any((out_path / "parts").glob("part-*.parquet")):
+        if out_path.is_dir() and any(out_path.iterdir()):
             raise DrysheetInputError(
-                f"{out_path}: holds sweep results without a resume key ({SWEEP_FILE}), "
-                "written by an older drysheet; use a new output folder"
+                f"{out_path}: holds files but no sweep resume key ({SWEEP_FILE}); "
+                "choose a new (or empty) folder for the sweep"
             )
         return
     try:
