@@ -4,7 +4,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from drysheet.analysis import read_cycler
 from drysheet.cli import app
+from drysheet.result import cycle_table
 
 runner = CliRunner()
 NDAX = Path(__file__).parent / "data" / "real" / "test.ndax"
@@ -12,9 +14,8 @@ NDAX = Path(__file__).parent / "data" / "real" / "test.ndax"
 
 def test_simulate_writes_timeseries_cycles_and_plot(tmp_path):
     out = tmp_path / "sim"
-    res = runner.invoke(
-        app, ["simulate", "coated/sheet-sheet", "--protocol", "first-cycles", "--out", str(out)]
-    )
+    args = ["simulate", "coated/sheet-sheet", "--protocol", "first-cycles", "--out", str(out)]
+    res = runner.invoke(app, [*args, "--bdf"])
     assert res.exit_code == 0, res.output
     cycles = pd.read_csv(out / "cycles.csv")
     assert len(cycles) == 2 and cycles["discharge_capacity_mAh_g"].iloc[0] > 150
@@ -25,6 +26,11 @@ def test_simulate_writes_timeseries_cycles_and_plot(tmp_path):
     assert f"{cycles['discharge_capacity_mAh_g'].iloc[0]:.1f}" in res.output
     states = pd.read_csv(out / "cycle_states.csv")
     assert len(states) == 2 and (states["connected_cam"] <= 1).all()
+    for suffix in (".csv", ".parquet"):  # the BDF time series gives the same cycle table
+        ts = read_cycler(out / f"timeseries_bdf{suffix}")
+        again = cycle_table(ts, 1.0).drop(columns="label")
+        reference = cycle_table(pd.read_csv(out / "timeseries.csv"), 1.0).drop(columns="label")
+        pd.testing.assert_frame_equal(again, reference, rtol=1e-9)
 
 
 def test_simulate_with_a_user_calibration(tmp_path):

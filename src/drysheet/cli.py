@@ -82,6 +82,9 @@ def simulate(
         ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
+    bdf: Annotated[
+        bool, typer.Option("--bdf", help="also write the time series as BDF CSV and Parquet")
+    ] = False,
 ) -> None:
     """Run one cell through a protocol: time series, cycle table, per-cycle model states
     (contact, connected CAM, film and anode-interphase resistance) and a voltage plot."""
@@ -102,9 +105,13 @@ def simulate(
     result.extras["cycle_states"].to_csv(out / "cycle_states.csv", index=False)
     figure = voltage_capacity_figure(result, reference="In/InLi", title=the_cell.label)
     plots = [save(figure, out / f"voltage_capacity.{ext}") for ext in ("png", "svg")]
+    written = ["timeseries.csv", "cycles.csv", "cycle_states.csv", *(p.name for p in plots)]
+    if bdf:
+        from drysheet.bdf import SUFFIXES, write_bdf
+
+        written += [write_bdf(result, out / f"timeseries_bdf{s}").name for s in SUFFIXES]
     typer.echo(f"{the_cell.label}, protocol {the_protocol.name!r}: status: {result.status}")
     typer.echo(_cycle_table_text(result.cycles))
-    written = ["timeseries.csv", "cycles.csv", "cycle_states.csv", *(p.name for p in plots)]
     typer.echo(f"wrote {out}/: {', '.join(written)}")
 
 
@@ -160,6 +167,9 @@ def analyze(
         ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
+    bdf: Annotated[
+        bool, typer.Option("--bdf", help="also write the time series as BDF CSV and Parquet")
+    ] = False,
 ) -> None:
     """Per-cycle tables and plots from measured cycler files, optionally beside a simulation."""
     from drysheet.analysis.command import format_summary, run_analyze
@@ -169,7 +179,7 @@ def analyze(
     the_cell = _cell_from_argument(simulate_cell) if simulate_cell is not None else None
     the_protocol = get_protocol(protocol) if protocol is not None else None
     summary = run_analyze(
-        files, check_out_dir(out, overwrite), mass_mg, area_cm2, thickness_um, fmt
+        files, check_out_dir(out, overwrite), mass_mg, area_cm2, thickness_um, fmt, bdf
     )
     for f in summary["files"]:
         typer.echo(format_summary(f))

@@ -11,6 +11,7 @@ import numpy as np
 
 from drysheet.analysis.plots import cycle_summary_figure, save, voltage_capacity_figure
 from drysheet.analysis.readers import read_cycler
+from drysheet.bdf import SUFFIXES, write_bdf
 from drysheet.errors import DrysheetInputError
 from drysheet.protocols import Protocol, c_rate_label, first_cycles_protocol
 from drysheet.result import CYCLE, VOLTAGE, Result, capacity_retention_pct, write_cycler_csv
@@ -23,11 +24,13 @@ def run_analyze(
     area_cm2: float | None,
     thickness_um: float | None,
     fmt: str | None = None,
+    bdf: bool = False,
 ) -> dict:
     """Analyse cycler files and write, per file, into ``out_dir``:
     ``<stem>_timeseries.csv`` (re-readable with :func:`drysheet.analysis.read_cycler`),
     ``<stem>_cycles.csv``, ``<stem>_voltage_capacity.png`` and ``<stem>_cycles.png``
-    (``<stem>_<suffix>`` when two inputs share a stem).
+    (``<stem>_<suffix>`` when two inputs share a stem); with ``bdf`` also the time
+    series in the Battery Data Format, ``<stem>_bdf.csv`` and ``<stem>_bdf.parquet``.
 
     The CAM mass is ``cam_mass_mg`` if given, else the mass stored in the file (BioLogic
     characteristic mass, Neware active mass, drysheet CSV metadata); with neither, a
@@ -50,7 +53,7 @@ def run_analyze(
     for file in map(Path, files):
         stem = file.stem if stems[file.stem] == 1 else f"{file.stem}_{file.suffix.lstrip('.')}"
         summaries.append(
-            _analyze_one(file, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, fmt)
+            _analyze_one(file, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, fmt, bdf)
         )
     return {"out_dir": str(out_dir), "files": summaries}
 
@@ -63,6 +66,7 @@ def _analyze_one(
     area_cm2: float | None,
     thickness_um: float | None,
     fmt: str | None,
+    bdf: bool,
 ) -> dict[str, Any]:
     ts = read_cycler(file, fmt=fmt)
     stored = ts.attrs.get("cam_mass_g")
@@ -87,6 +91,11 @@ def _analyze_one(
         "cycle_plot": save(cycle_summary_figure(result), out_dir / f"{stem}_cycles.png"),
     }
     cycles.to_csv(outputs["cycles"], index=False, float_format="%.6g")
+    if bdf:
+        for suffix in SUFFIXES:
+            outputs[f"bdf{suffix.replace('.', '_')}"] = write_bdf(
+                result, out_dir / f"{stem}_bdf{suffix}"
+            )
     with_discharge_mask = cycles["discharge_capacity_mAh_g"] > 0
     with_discharge = cycles[with_discharge_mask]
     best_q = float(with_discharge["discharge_capacity_mAh_g"].max()) if len(cycles) else 0.0

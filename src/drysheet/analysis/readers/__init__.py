@@ -1,7 +1,8 @@
 """Readers for cycler files into drysheet's time-series schema (:mod:`drysheet.result`).
 
 Entry point :func:`read_cycler`; formats: ``biologic-mpr``, ``biologic-mpt``,
-``neware-nda``, ``neware-ndax``, ``arbin-res``, ``maccor``, ``csv``.
+``neware-nda``, ``neware-ndax``, ``arbin-res``, ``maccor``, ``bdf-csv``,
+``bdf-parquet`` (Battery Data Format), ``csv``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from drysheet.analysis.readers.arbin import mdb_export_available, read_arbin_res
+from drysheet.analysis.readers.bdf import (
+    PARQUET_MAGIC,
+    looks_like_bdf,
+    read_bdf_csv,
+    read_bdf_parquet,
+)
 from drysheet.analysis.readers.biologic import MPR_MAGIC, MPT_MAGICS, read_mpr, read_mpt
 from drysheet.analysis.readers.generic_csv import ColumnMap, read_generic_csv
 from drysheet.analysis.readers.maccor import looks_like_maccor, read_maccor
@@ -27,6 +34,8 @@ FORMATS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "neware-ndax": read_neware,
     "arbin-res": read_arbin_res,
     "maccor": read_maccor,
+    "bdf-csv": read_bdf_csv,
+    "bdf-parquet": read_bdf_parquet,
     "csv": read_generic_csv,
 }
 _SHORT_NAMES = {
@@ -37,14 +46,18 @@ _SHORT_NAMES = {
     "res": "arbin-res",
     "arbin": "arbin-res",
     "generic": "csv",
+    "bdf": "bdf-csv",
+    "parquet": "bdf-parquet",
 }
 _BY_SUFFIX = {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".nda": "neware-nda",
-              ".ndax": "neware-ndax", ".res": "arbin-res"}  # fmt: skip
+              ".ndax": "neware-ndax", ".res": "arbin-res",
+              ".parquet": "bdf-parquet"}  # fmt: skip
 _MAGIC: dict[str, Callable[[bytes], bool]] = {
     "biologic-mpr": lambda head: head.startswith(MPR_MAGIC),
     "neware-nda": lambda head: head.startswith(b"NEWARE"),
     "neware-ndax": lambda head: head.startswith(b"PK\x03\x04"),
     "arbin-res": lambda head: head[4:19] in (b"Standard Jet DB", b"Standard ACE DB"),
+    "bdf-parquet": lambda head: head.startswith(PARQUET_MAGIC),
 }
 
 
@@ -55,10 +68,13 @@ def _sniff(head: bytes) -> str | None:
             return fmt
     if b"\x00" in head:
         return None
-    text = head.decode("latin-1")
-    if text.lstrip("\ufeff\xef\xbb\xbf").startswith(MPT_MAGICS):
+    text = head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
+    if text.startswith(MPT_MAGICS):
         return "biologic-mpt"
-    return "maccor" if looks_like_maccor(text) else "csv"
+    if looks_like_maccor(text):
+        return "maccor"
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return "bdf-csv" if looks_like_bdf(header) else "csv"
 
 
 def detect_format(path: Path) -> str:
