@@ -12,8 +12,8 @@ from drysheet.analysis.eis import (
     arrhenius_fit,
     fit_blocking_cell_spectrum,
     kramers_kronig,
-    read_impedance,
 )
+from drysheet.analysis.readers import read_impedance
 from drysheet.errors import DrysheetInputError
 from drysheet.instruments.eis import blocking_cell_spectrum
 
@@ -209,6 +209,19 @@ def test_missing_file_and_bad_column_map(tmp_path):
         read_impedance(path, column_map={"frequency": "f"})
     with pytest.raises(DrysheetInputError, match="'zz'"):
         read_impedance(path, column_map={"freq_Hz": "f", "z_real_ohm": "a", "z_imag_ohm": "zz"})
+
+
+def test_cycling_rows_of_a_mixed_file_are_left_out(tmp_path):
+    """A Modulo Bat sequence mixes cycling samples (0 Hz) with a PEIS sweep."""
+    rows = ["freq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm\tEwe/V"]
+    rows += ["0\t0\t0\t3.7"] * 3
+    rows += [f"{10.0**k}\t{100 + k}\t{k}\t3.7" for k in range(6, -4, -1)]
+    rows += ["0\t0\t0\t3.6"] * 2
+    path = tmp_path / "mb.mpt"
+    path.write_text("\n".join(rows) + "\n")
+    spectrum = read_impedance(path)
+    assert spectrum["freq_Hz"].tolist() == [10.0**k for k in range(6, -4, -1)]
+    assert spectrum["z_imag_ohm"].tolist() == [-float(k) for k in range(6, -4, -1)]
 
 
 def test_real_biologic_mpr_without_impedance_is_refused(real_dir):

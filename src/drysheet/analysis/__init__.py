@@ -21,9 +21,8 @@ from drysheet.analysis.eis import (
     arrhenius_fit,
     fit_blocking_cell_spectrum,
     kramers_kronig,
-    read_impedance,
 )
-from drysheet.analysis.readers import FORMATS, detect_format, read_cycler
+from drysheet.analysis.readers import FORMATS, detect_format, read_cycler, read_impedance
 
 __all__ = [
     "FORMATS",

@@ -38,11 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from drysheet.analysis.eis import (
-    ConductivityInMilliSiemensPerCm,
-    read_text_table,
-    select_columns,
-)
+from drysheet.analysis.eis import ConductivityInMilliSiemensPerCm
+from drysheet.analysis.readers.impedance import read_text_table, select_columns
 from drysheet.errors import DrysheetInputError
 from drysheet.instruments._checks import require_number
 

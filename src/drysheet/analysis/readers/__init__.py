@@ -1,7 +1,9 @@
 """Readers for cycler files into drysheet's time-series schema (:mod:`drysheet.result`).
 
-Entry point :func:`read_cycler`; formats: ``biologic-mpr``, ``biologic-mpt``,
-``neware-nda``, ``neware-ndax``, ``arbin-res``, ``maccor``, ``bdf-csv``,
+One reader stack for measured files. Cycler records: :func:`read_cycler`; impedance
+spectra: :func:`read_impedance` (and the DC-polarisation tables through the same
+module, :mod:`drysheet.analysis.readers.impedance`). Cycler formats: ``biologic-mpr``,
+``biologic-mpt``, ``neware-nda``, ``neware-ndax``, ``arbin-res``, ``maccor``, ``bdf-csv``,
 ``bdf-parquet`` (Battery Data Format), ``csv``.
 """
 
@@ -21,11 +23,12 @@ from drysheet.analysis.readers.bdf import (
 )
 from drysheet.analysis.readers.biologic import MPR_MAGIC, MPT_MAGICS, read_mpr, read_mpt
 from drysheet.analysis.readers.generic_csv import ColumnMap, read_generic_csv
+from drysheet.analysis.readers.impedance import read_impedance
 from drysheet.analysis.readers.maccor import looks_like_maccor, read_maccor
 from drysheet.analysis.readers.neware import read_neware
 from drysheet.errors import DrysheetInputError
 
-__all__ = ["FORMATS", "detect_format", "mdb_export_available", "read_cycler"]
+__all__ = ["FORMATS", "detect_format", "mdb_export_available", "read_cycler", "read_impedance"]
 
 FORMATS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "biologic-mpr": read_mpr,

@@ -50,12 +50,21 @@ _HEADER_MASS_UNIT_TO_G = {"kg": 1e3, "g": 1.0, "mg": 1e-3, "µg": 1e-6, "ug": 1e
 _DEFAULT_MASS_G = 1e-3
 
 
+def mpr_file(path: Path) -> BioLogic.MPRfile:
+    """galvani's reading of a .mpr file; DrysheetInputError when it fails."""
+    try:
+        return BioLogic.MPRfile(str(path))
+    except Exception as exc:  # galvani raises many types on corrupt input
+        reason = " ".join(str(exc).split())
+        raise DrysheetInputError(f"{path}: not a readable BioLogic .mpr file ({reason})") from exc
+
+
 def read_mpr(path: Path) -> pd.DataFrame:
     """Read a BioLogic .mpr file into the drysheet time-series schema."""
+    mpr = mpr_file(path)
     try:
-        mpr = BioLogic.MPRfile(str(path))
         data = pd.DataFrame(mpr.data)
-    except Exception as exc:  # galvani raises many types on corrupt input
+    except Exception as exc:  # a data module galvani parsed but cannot tabulate
         reason = " ".join(str(exc).split())
         raise DrysheetInputError(f"{path}: not a readable BioLogic .mpr file ({reason})") from exc
     meta: dict[str, Any] = {}

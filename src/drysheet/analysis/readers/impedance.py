@@ -1,0 +1,286 @@
+"""Impedance and DC-polarisation exports: BioLogic .mpt/.mpr, Gamry .DTA and delimited
+text with unit-bearing headers (``freq/Hz``, ``Z' (Ω)``, ``Zimag [mOhm]``).
+
+:func:`read_impedance` gives ``freq_Hz, z_real_ohm, z_imag_ohm`` (``Im Z``);
+:func:`read_text_table` and :func:`select_columns` are shared with
+:mod:`drysheet.analysis.dc_polarisation`. BioLogic .mpr files are read with galvani as
+for cycling records (:func:`drysheet.analysis.readers.biologic.mpr_file`). No library
+reads Gamry's and the generic layouts with units in the header, hence this parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from drysheet.analysis.readers.biologic import mpr_file
+from drysheet.errors import DrysheetInputError
+
+#: Fewest points a spectrum needs for the circuit fit and the Kramers-Kronig test.
+MIN_EIS_POINTS = 8
+
+
+def read_impedance(
+    path: str | Path, *, column_map: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Read an impedance export into ``freq_Hz, z_real_ohm, z_imag_ohm`` (``Im Z``).
+
+    Formats: BioLogic EC-Lab PEIS ``.mpt`` text and ``.mpr`` binary
+    (``freq/Hz``, ``Re(Z)/Ohm``, ``-Im(Z)/Ohm``), Gamry ``.DTA`` (``ZCURVE``
+    table: ``Freq``, ``Zreal``, ``Zimag``) and generic CSV/TSV with recognised
+    headers (``frequency (Hz)``, ``Z' [Ohm]``, ``-Z''/Ohm``, ``Zimag``...).
+    ``column_map`` maps ``freq_Hz``, ``z_real_ohm`` and either ``z_imag_ohm``
+    or ``minus_z_imag_ohm`` to column names holding values in those units.
+    Rows are returned in file order (several sweeps are concatenated); rows at 0 Hz
+    (the cycling samples of a file that mixes EIS into a cycling sequence, e.g.
+    Modulo Bat) are left out.
+    """
+    table = read_text_table(path, gamry_table="ZCURVE")
+    if column_map is not None and "minus_z_imag_ohm" in column_map:
+        column_map = dict(column_map)
+        col = column_map.pop("minus_z_imag_ohm")
+        if "z_imag_ohm" in column_map or col not in table.columns:
+            raise DrysheetInputError(
+                f"column_map: minus_z_imag_ohm={col!r} must name a column of {path} and "
+                f"exclude z_imag_ohm; columns are {list(table.columns)}"
+            )
+        table = table.assign(_minus_z_imag=-table[col])
+        column_map["z_imag_ohm"] = "_minus_z_imag"
+    df = select_columns(table, path, _EIS_COLUMNS, column_map)
+    if np.any(df["freq_Hz"].to_numpy() < 0):
+        raise DrysheetInputError(f"{path}: frequencies must be > 0 Hz")
+    df = df[df["freq_Hz"] > 0].reset_index(drop=True)
+    if df.shape[0] < MIN_EIS_POINTS:
+        raise DrysheetInputError(
+            f"{path}: only {df.shape[0]} impedance points (at a frequency > 0 Hz); at least "
+            f"{MIN_EIS_POINTS} are needed"
+        )
+    return df
+
+
+# (accepted column base names -> sign) and (unit -> factor) for each target column
+_EIS_COLUMNS = {
+    "freq_Hz": (
+        {"freq": 1, "frequency": 1, "f": 1, "freq_hz": 1},
+        {"Hz": 1.0, "hz": 1.0, "kHz": 1e3, "MHz": 1e6, "mHz": 1e-3, "": 1.0},
+    ),
+    "z_real_ohm": (
+        {
+            "re(z)": 1,
+            "zreal": 1,
+            "z'": 1,
+            "zre": 1,
+            "z_real": 1,
+            "z_real_ohm": 1,
+            "real(z)": 1,
+            "rez": 1,
+        },
+        {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0},
+    ),
+    "z_imag_ohm": (
+        {
+            "im(z)": 1,
+            "zimag": 1,
+            "z''": 1,
+            "zim": 1,
+            "z_imag": 1,
+            "z_imag_ohm": 1,
+            "imag(z)": 1,
+            "imz": 1,
+            "-im(z)": -1,
+            "-zimag": -1,
+            "-z''": -1,
+            "-zim": -1,
+            "-imz": -1,
+        },
+        {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0},
+    ),
+}
+
+
+def read_text_table(path: str | Path, *, gamry_table: str) -> pd.DataFrame:
+    """Numeric table of a BioLogic .mpt/.mpr, Gamry .DTA or delimited text file.
+
+    Column names keep their units (``freq/Hz``; Gamry's are joined as
+    ``name/unit``). Raises DrysheetInputError naming the file and the problem:
+    missing, empty, binary, no header, ragged or non-numeric rows.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DrysheetInputError(f"{path}: file not found")
+    if p.suffix.lower() == ".mpr":
+        data = mpr_file(p).data
+        if data is None or len(data) == 0:
+            raise DrysheetInputError(f"{path}: .mpr file holds no data rows")
+        return pd.DataFrame({n: np.asarray(data[n], dtype=float) for n in data.dtype.names})
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise DrysheetInputError(f"{path}: file is empty")
+    if b"\x00" in raw[:4096]:
+        raise DrysheetInputError(
+            f"{path}: binary content; expected a text export "
+            "(BioLogic .mpt, Gamry .DTA, CSV or TSV)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # EC-Lab writes Windows-1252
+    lines = text.splitlines()
+    if lines[0].startswith("EC-Lab ASCII FILE"):
+        header_at = _mpt_header_index(lines, path)
+        delim = "\t"
+    elif any(ln.split("\t", 1)[0] == gamry_table for ln in lines):
+        return _gamry_table(lines, gamry_table, path)
+    else:
+        header_at = next(
+            (k for k, ln in enumerate(lines) if ln.strip() and not ln.startswith("#")), None
+        )
+        if header_at is None:
+            raise DrysheetInputError(f"{path}: only comment lines, no column header")
+        head = lines[header_at]
+        delim = next((d for d in ("\t", ";", ",") if d in head), None)
+    return _parse_rows(lines, header_at, delim, path)
+
+
+def select_columns(
+    table: pd.DataFrame,
+    path: str | Path,
+    spec: Mapping[str, tuple[Mapping[str, int], Mapping[str, float]]],
+    column_map: Mapping[str, str] | None,
+) -> pd.DataFrame:
+    """Pick and convert the ``spec`` target columns of a raw table (or use ``column_map``)."""
+    out = {}
+    if column_map is not None:
+        unknown = set(column_map) - set(spec)
+        if unknown:
+            raise DrysheetInputError(
+                f"column_map: unknown key(s) {sorted(unknown)}; allowed: {sorted(spec)}"
+            )
+    for target, (names, units) in spec.items():
+        if column_map is not None and target in column_map:
+            col = column_map[target]
+            if col not in table.columns:
+                raise DrysheetInputError(
+                    f"{path}: column {col!r} (column_map[{target!r}]) not "
+                    f"found; columns are {list(table.columns)}"
+                )
+            out[target] = table[col].to_numpy(dtype=float)
+            continue
+        found = _find_column(table.columns, names, units, path, target)
+        if found is None:
+            raise DrysheetInputError(
+                f"{path}: no column for {target}; columns are {list(table.columns)}. "
+                f"Recognised names: {sorted(names)}; or pass column_map={{{target!r}: ...}}"
+            )
+        col, factor = found
+        out[target] = table[col].to_numpy(dtype=float) * factor
+    df = pd.DataFrame(out)
+    if not np.all(np.isfinite(df.to_numpy())):
+        raise DrysheetInputError(f"{path}: non-finite values (NaN or inf) in {list(df.columns)}")
+    return df
+
+
+def _find_column(
+    columns: Sequence[str],
+    names: Mapping[str, int],
+    units: Mapping[str, float],
+    path: str | Path,
+    target: str,
+) -> tuple[str, float] | None:
+    for col in columns:
+        base, unit = _split_unit(col)
+        if base in names:
+            if unit not in units:
+                raise DrysheetInputError(
+                    f"{path}: column {col!r} for {target}: unit {unit!r} "
+                    f"not understood; allowed: {sorted(units)}"
+                )
+            return col, names[base] * units[unit]
+    return None
+
+
+_UNIT = re.compile(r"^(?P<base>.*?)\s*(?:/\s*(?P<u1>[^/]*)|\((?P<u2>[^)]*)\)|\[(?P<u3>[^]]*)\])$")
+
+
+def _split_unit(col: str) -> tuple[str, str]:
+    """``'-Im(Z)/Ohm'`` -> ``('-im(z)', 'Ohm')``; ``"Z' (Ω)"`` -> ``("z'", 'Ω')``."""
+    name = col.strip().replace("’", "'").replace('"', "''")
+    m = _UNIT.match(name)
+    base, unit = name, ""
+    if m and m.group("base") and not name.lower().endswith(("(z)", "(y)")):
+        base = m.group("base")
+        unit = next(g for g in (m.group("u1"), m.group("u2"), m.group("u3")) if g is not None)
+    return base.replace(" ", "").lower(), unit.strip()
+
+
+def _mpt_header_index(lines: list[str], path: str | Path) -> int:
+    for ln in lines[1:5]:
+        if ln.lower().startswith("nb header lines"):
+            try:
+                n = int(ln.split(":")[1])
+            except (IndexError, ValueError):
+                break
+            if not 2 <= n <= len(lines):
+                break
+            return n - 1
+    raise DrysheetInputError(f"{path}: BioLogic .mpt without a valid 'Nb header lines' line")
+
+
+def _gamry_table(lines: list[str], name: str, path: str | Path) -> pd.DataFrame:
+    start = next(k for k, ln in enumerate(lines) if ln.split("\t", 1)[0] == name)
+    if start + 2 >= len(lines):
+        raise DrysheetInputError(f"{path}: Gamry table {name} has no column header")
+    cols = lines[start + 1].strip("\t").split("\t")
+    units = lines[start + 2].strip("\t").split("\t")
+    if len(units) != len(cols):
+        raise DrysheetInputError(
+            f"{path}: Gamry table {name}: {len(cols)} column names but {len(units)} units"
+        )
+    named = [
+        f"{c}/{u.split()[0]}" if u.strip() and u.strip() != "#" else c
+        for c, u in zip(cols, units, strict=True)
+    ]
+    end = start + 3
+    while end < len(lines) and lines[end].startswith("\t"):
+        end += 1
+    body = [ln.strip("\t") for ln in lines[start + 3 : end]]
+    return _parse_rows(["\t".join(named), *body], 0, "\t", path)
+
+
+def _parse_rows(
+    lines: list[str], header_at: int, delim: str | None, path: str | Path
+) -> pd.DataFrame:
+    cols = [_unquote(c) for c in lines[header_at].rstrip().split(delim)]
+    if len(cols) < 2 or len(set(cols)) != len(cols) or any(not c for c in cols):
+        raise DrysheetInputError(
+            f"{path}: line {header_at + 1} is not a column header with "
+            f"distinct names (got {cols[:8]})"
+        )
+    decimal_comma = delim != ","
+    rows = []
+    for k in range(header_at + 1, len(lines)):
+        ln = lines[k].rstrip()
+        if not ln:
+            continue
+        fields = ln.split(delim)
+        if len(fields) != len(cols):
+            raise DrysheetInputError(
+                f"{path}: line {k + 1} has {len(fields)} fields, the header "
+                f"has {len(cols)} (truncated or malformed row)"
+            )
+        try:
+            rows.append([float(x.replace(",", ".") if decimal_comma else x) for x in fields])
+        except ValueError:
+            raise DrysheetInputError(f"{path}: line {k + 1} is not numeric: {ln[:80]!r}") from None
+    if not rows:
+        raise DrysheetInputError(f"{path}: no data rows after the header")
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _unquote(cell: str) -> str:
+    cell = cell.strip()
+    return cell[1:-1] if len(cell) > 1 and cell[0] == cell[-1] == '"' else cell
