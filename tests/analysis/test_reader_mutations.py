@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 from drysheet.analysis import read_cycler
 from drysheet.analysis.readers import FORMATS, detect_format, mdb_export_available
 from drysheet.analysis.readers.tidy import MAX_ABS_CURRENT_A, MAX_ABS_VOLTAGE_V, MAX_TIME_S
+from drysheet.bdf import write_bdf
 from drysheet.errors import DrysheetInputError
 from drysheet.result import CURRENT, TIME, VOLTAGE, check_timeseries
 
-TEXT_FORMATS = ("csv", "biologic-mpt", "maccor")
+TEXT_FORMATS = ("csv", "biologic-mpt", "maccor", "bdf-csv")
 GCPL = "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
 
 #: Tokens that broke readers before (full-width digits, numbers of more than 4300
@@ -89,7 +90,7 @@ _BYTE_MUTATIONS = ("flip", "insert", "delete", "token", "truncate", "duplicate")
 
 def _text_sources(real_dir: Path, out: Path) -> dict[str, Path]:
     """The GCPL record (every 40th sample) rendered as the text exports drysheet reads:
-    its own CSV, an EC-Lab .mpt and a MACCOR export."""
+    its own CSV, an EC-Lab .mpt, a MACCOR export and BDF CSV and Parquet."""
     ts = read_cycler(real_dir / GCPL).iloc[::40].reset_index(drop=True)
     rows = list(ts.itertuples())
     csv = out / "gcpl.csv"
@@ -106,7 +107,8 @@ def _text_sources(real_dir: Path, out: Path) -> dict[str, Path]:
     ]
     head = ["Date of Test: 01/01/2024", "Rec#\tCyc#\tStep\tTest (Sec)\tAmps\tVolts\tState"]
     maccor.write_text("\n".join([*head, *body]) + "\n")
-    return {p.name: p for p in (csv, mpt, maccor)}
+    bdf = [write_bdf(ts, out / f"gcpl_bdf{suffix}") for suffix in (".csv", ".parquet")]
+    return {p.name: p for p in (csv, mpt, maccor, *bdf)}
 
 
 @pytest.fixture(scope="session")
@@ -142,6 +144,8 @@ def _valid_or_refused(path: Path, fmt: str) -> None:
         ("gcpl.csv", 40),
         ("gcpl.mpt", 40),
         ("gcpl.001", 40),
+        ("gcpl_bdf.csv", 30),
+        ("gcpl_bdf.parquet", 30),
     ],
 )
 def test_mutated_real_files(sources, tmp_path_factory, name, examples):
