@@ -146,3 +146,28 @@ def test_generic_csv_aliases_and_bad_map(tmp_path):
         read_cycler(path, column_map={"amps": "Current(A)"})
     with pytest.raises(DrysheetInputError, match="csv format only"):
         read_cycler(path, fmt="maccor", column_map={"current_A": "Current(A)"})
+
+
+def test_maccor_newer_layout_matches_neware(tmp_path, real_dir):
+    """'Rec', 'Cycle P', bracketed units, current in mA, capacity counter in mAh."""
+    source = read_cycler(real_dir / "test.ndax")
+    state = np.select([source["current_A"] > 0, source["current_A"] < 0], ["C", "D"], "R")
+    capacity_mAh = 1000 * source["charge_increment_Ah"].abs().groupby(source["step"]).cumsum()
+    table = pd.DataFrame(
+        {
+            "Rec": np.arange(1, len(source) + 1),
+            "Cycle P": source["cycle_instrument"],
+            "Step": source["step"] + 1,
+            "Test Time [s]": source["time_s"],
+            "Capacity [mAh]": capacity_mAh,
+            "Current [mA]": 1000 * source["current_A"].abs(),
+            "Voltage [V]": source["voltage_V"],
+            "MD": state,
+        }
+    )
+    path = tmp_path / "cell.txt"
+    path.write_text(table.to_csv(sep="\t", index=False, float_format="%.12g"))
+    assert detect_format(path) == "maccor"
+    ts = read_cycler(path)
+    pd.testing.assert_frame_equal(cycle_table(ts, 1e-3), cycle_table(source, 1e-3), rtol=1e-6)
+    assert ts["cycle_instrument"].tolist() == source["cycle_instrument"].tolist()

@@ -1,7 +1,8 @@
 """MACCOR text exports (tab-, comma- or semicolon-delimited ASCII, e.g. ``*.001``).
 
 Layout: optional metadata lines ("Today's Date ... Date of Test: ..."), one header row
-(``Rec#  Cyc#  Step  Test (Sec)  Step (Sec)  Amp-hr  Watt-hr  Amps  Volts  State ...``),
+(``Rec#  Cyc#  Step  Test (Sec)  Step (Sec)  Amp-hr  Watt-hr  Amps  Volts  State ...``;
+newer layouts: ``Rec  Cycle P  Step  Test Time [s] ... Current [mA]  Voltage [V]  MD``),
 then one row per record. MACCOR writes the current unsigned and the direction in the
 ``State``/``MD`` column (C = charge, D = discharge, R/O/S = rest or other): drysheet
 gives discharge a negative sign. Test time in s, min or h (by header) or as a
@@ -28,24 +29,37 @@ FORMAT = "maccor"
 _TIME = (
     ("Test (Sec)", 1.0), ("Test (Min)", 60.0), ("Test (Hr)", 3600.0),
     ("TestTime(s)", 1.0), ("Test Time (s)", 1.0), ("Test Time (sec)", 1.0),
-    ("Test Time", 1.0), ("TestTime", 1.0),
+    ("Test Time", 1.0), ("TestTime", 1.0), ("Test Time [s]", 1.0), ("Test Time [sec]", 1.0),
+    ("Test Time [min]", 60.0), ("Test Time [h]", 3600.0),
 )  # fmt: skip
-_VOLTAGE = (("Volts", 1.0), ("Voltage", 1.0), ("Voltage (V)", 1.0), ("Voltage(V)", 1.0))
+_VOLTAGE = (
+    ("Volts", 1.0), ("Voltage", 1.0), ("Voltage (V)", 1.0), ("Voltage(V)", 1.0),
+    ("Voltage [V]", 1.0), ("Voltage [mV]", 1e-3),
+)  # fmt: skip
 _CURRENT = (
     ("Amps", 1.0), ("Current", 1.0), ("Current (A)", 1.0), ("Current(A)", 1.0),
-    ("Current (mA)", 1e-3), ("Current(mA)", 1e-3),
+    ("Current (mA)", 1e-3), ("Current(mA)", 1e-3), ("Current [A]", 1.0),
+    ("Current [mA]", 1e-3),
 )  # fmt: skip
 _STATE = (("State", 1.0), ("MD", 1.0))
-_CAPACITY = (("Amp-hr", 1.0), ("Capacity (Ah)", 1.0), ("Capacity (mAh)", 1e-3))
+_CAPACITY = (
+    ("Amp-hr", 1.0), ("Capacity (Ah)", 1.0), ("Capacity (mAh)", 1e-3), ("Capacity [Ah]", 1.0),
+    ("Capacity [mAh]", 1e-3),
+)  # fmt: skip
 _STEP = (("Step", 1.0),)
 _CYCLE = (("Cyc#", 1.0), ("Cycle P", 1.0), ("Cycle", 1.0), ("Cycle C", 1.0))
 _HEADER_SCAN_LINES = 30
+_RECORD_KEYS = {"rec#", "rec", "cyc#", "cyclep"}
 
 
 def looks_like_maccor(text: str) -> bool:
-    """Whether the first lines hold a MACCOR header row."""
-    head = [line.replace(" ", "").lower() for line in text.splitlines()[:_HEADER_SCAN_LINES]]
-    return any(("rec#" in h or "cyc#" in h) and ("volts" in h or "voltage" in h) for h in head)
+    """Whether the first lines hold a MACCOR header row: a record or cycle column
+    (``Rec#``, ``Rec``, ``Cyc#``, ``Cycle P``) and a voltage column."""
+    for line in text.splitlines()[:_HEADER_SCAN_LINES]:
+        keys = {column_key(c) for c in line.split(sniff_delimiter(line))}
+        if keys & _RECORD_KEYS and any(k.startswith(("volts", "voltage")) for k in keys):
+            return True
+    return False
 
 
 def read_maccor(path: Path) -> pd.DataFrame:
