@@ -166,6 +166,31 @@ def test_read_generic_csv_recognised_headers_and_units(tmp_path):
     np.testing.assert_allclose(read_impedance(path).to_numpy(), df.to_numpy())
 
 
+@pytest.mark.parametrize(
+    ("header", "columns"),
+    [
+        ("Frequency,real,imaginary", lambda f, zr, zi: (f, zr, zi)),  # lowercase names
+        ("Freq (Hz),Z' (ohms),Zimg (ohms)", lambda f, zr, zi: (f, zr, zi)),  # PowerSuite
+        (
+            "freq/Hz,|Z|/Ohm,Phase(Z)/deg",
+            lambda f, zr, zi: (f, np.hypot(zr, zi), np.degrees(np.arctan2(zi, zr))),
+        ),
+        (
+            "Freq,Zmod/ohm,-Zphz/°",
+            lambda f, zr, zi: (f, np.hypot(zr, zi), -np.degrees(np.arctan2(zi, zr))),
+        ),
+    ],
+)
+def test_read_other_vendors_headers(tmp_path, header, columns):
+    df = blocking_cell_spectrum(0.2, 900, AREA)
+    path = tmp_path / "eis.csv"
+    body = "\n".join(
+        ",".join(map(repr, map(float, columns(*row)))) for row in df.itertuples(index=False)
+    )
+    path.write_text(f"{header}\n{body}\n")
+    np.testing.assert_allclose(read_impedance(path).to_numpy(), df.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
 def test_read_generic_csv_with_column_map(tmp_path):
     df = blocking_cell_spectrum(0.2, 900, AREA)
     path = tmp_path / "eis.txt"

@@ -32,7 +32,10 @@ def read_impedance(
     Formats: BioLogic EC-Lab PEIS ``.mpt`` text and ``.mpr`` binary
     (``freq/Hz``, ``Re(Z)/Ohm``, ``-Im(Z)/Ohm``), Gamry ``.DTA`` (``ZCURVE``
     table: ``Freq``, ``Zreal``, ``Zimag``) and generic CSV/TSV with recognised
-    headers (``frequency (Hz)``, ``Z' [Ohm]``, ``-Z''/Ohm``, ``Zimag``...).
+    headers (``frequency (Hz)``, ``Z' [Ohm]``, ``-Z''/Ohm``, ``Zimag``, ``Zimg``,
+    ``real``/``imaginary``, ``Z' (ohms)``...); a table with only modulus and phase
+    (``|Z|/Ohm`` and ``Phase(Z)/deg``, as galvani reads Modulo Bat .mpr files; Gamry's
+    ``Zmod``/``Zphz``) gives Z = |Z| exp(i phase).
     ``column_map`` maps ``freq_Hz``, ``z_real_ohm`` and either ``z_imag_ohm``
     or ``minus_z_imag_ohm`` to column names holding values in those units.
     Rows are returned in file order (several sweeps are concatenated); rows at 0 Hz
@@ -50,6 +53,8 @@ def read_impedance(
             )
         table = table.assign(_minus_z_imag=-table[col])
         column_map["z_imag_ohm"] = "_minus_z_imag"
+    if column_map is None:
+        table = _cartesian_from_polar(table, path)
     df = select_columns(table, path, _EIS_COLUMNS, column_map)
     if np.any(df["freq_Hz"].to_numpy() < 0):
         raise DrysheetInputError(f"{path}: frequencies must be > 0 Hz")
@@ -62,6 +67,34 @@ def read_impedance(
     return df
 
 
+def _cartesian_from_polar(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """``table`` with ``Re(Z)/Ohm`` and ``Im(Z)/Ohm`` from modulus and phase when it has
+    no real and imaginary columns of its own."""
+    names, units = _EIS_COLUMNS["z_real_ohm"]
+    if _find_column(table.columns, names, units, path, "z_real_ohm") is not None:
+        return table
+    found = [_find_column(table.columns, n, u, path, t) for t, (n, u) in _POLAR_COLUMNS.items()]
+    if None in found:
+        return table
+    (modulus, m_factor), (phase, p_factor) = found
+    z = (
+        table[modulus].to_numpy(dtype=float)
+        * m_factor
+        * np.exp(1j * np.deg2rad(table[phase].to_numpy(dtype=float) * p_factor))
+    )
+    return table.assign(**{"Re(Z)/Ohm": z.real, "Im(Z)/Ohm": z.imag})
+
+
+_OHM_UNITS = {"Ohm": 1.0, "ohm": 1.0, "Ohms": 1.0, "ohms": 1.0, "Ω": 1.0, "mOhm": 1e-3,
+              "kOhm": 1e3, "": 1.0}  # fmt: skip
+# (accepted column base names -> sign) and (unit -> factor) for each polar column
+_POLAR_COLUMNS = {
+    "modulus_ohm": ({"|z|": 1, "zmod": 1, "mod(z)": 1, "modulus": 1}, _OHM_UNITS),
+    "phase_deg": (
+        {"phase(z)": 1, "phase": 1, "zphz": 1, "-phase(z)": -1, "-phase": -1, "-zphz": -1},
+        {"deg": 1.0, "°": 1.0, "degree": 1.0, "degrees": 1.0, "": 1.0, "rad": 180 / np.pi},
+    ),
+}
 # (accepted column base names -> sign) and (unit -> factor) for each target column
 _EIS_COLUMNS = {
     "freq_Hz": (
@@ -78,8 +111,9 @@ _EIS_COLUMNS = {
             "z_real_ohm": 1,
             "real(z)": 1,
             "rez": 1,
+            "real": 1,
         },
-        {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0},
+        _OHM_UNITS,
     ),
     "z_imag_ohm": (
         {
@@ -96,8 +130,12 @@ _EIS_COLUMNS = {
             "-z''": -1,
             "-zim": -1,
             "-imz": -1,
+            "imaginary": 1,
+            "-imaginary": -1,
+            "zimg": 1,
+            "-zimg": -1,
         },
-        {"Ohm": 1.0, "ohm": 1.0, "Ω": 1.0, "mOhm": 1e-3, "kOhm": 1e3, "": 1.0},
+        _OHM_UNITS,
     ),
 }
 
