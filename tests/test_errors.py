@@ -1,12 +1,21 @@
-"""Guarded input reading: limits, duplicate keys, booleans, short one-line messages."""
+"""Guarded input reading: limits, duplicate keys, booleans, short one-line messages; the one
+number check of functions (require_number)."""
 
+import math
 import re
 import time
 
+import numpy as np
 import pytest
 
 from drysheet.cell import load_cell, make_cell
-from drysheet.errors import MAX_INPUT_BYTES, QUOTE_CHARS, DrysheetInputError, read_yaml
+from drysheet.errors import (
+    MAX_INPUT_BYTES,
+    QUOTE_CHARS,
+    DrysheetInputError,
+    read_yaml,
+    require_number,
+)
 from drysheet.protocols import load_protocol
 from drysheet.sweep import load_sweep_space
 
@@ -123,3 +132,24 @@ def test_empty_and_scalar_documents(tmp_path):
     assert read_yaml(path) is None
     with pytest.raises(DrysheetInputError, match="expected a mapping of fields, got NoneType"):
         load_cell(path)
+
+
+@pytest.mark.parametrize("value", [True, False, "3", None, [1.0], math.nan, math.inf, 0.0, -2])
+def test_rejects_non_numbers_and_values_out_of_range(value):
+    with pytest.raises(DrysheetInputError, match=r"^thickness_um: must be a finite number in \(0,"):
+        require_number("thickness_um", value)
+
+
+def test_accepts_numbers_in_range_and_returns_a_float():
+    assert require_number("x", 2) == 2.0 and isinstance(require_number("x", np.int64(2)), float)
+    assert require_number("x", np.float32(0.5), maximum=1.0) == 0.5
+    assert require_number("x", 0.0, allow_equal=True) == 0.0
+    assert require_number("x", -1.0, minimum=-1.0, allow_equal=True) == -1.0
+    with pytest.raises(DrysheetInputError, match=r"x: must be a finite number in \(0, 1\]"):
+        require_number("x", 1.5, maximum=1.0)
+
+
+def test_integer_needs_a_whole_number():
+    assert require_number("n", 3, integer=True) == 3.0
+    with pytest.raises(DrysheetInputError, match="n: must be a finite whole number"):
+        require_number("n", 2.5, integer=True)

@@ -17,9 +17,11 @@ from drysheet.result import (
     check_timeseries,
     cycle_table,
     dqdv,
+    interval_integrals,
     nominal_c_rate,
     rate_table,
     steps_from_current,
+    voltage_curve,
     write_cycler_csv,
 )
 
@@ -228,3 +230,19 @@ def test_a_run_that_delivers_nothing_is_flagged(current_A: float, no_capacity: b
     assert (res.cycles["discharge_capacity_mAh_g"].max() < NO_CAPACITY_mAh_g) == no_capacity
     assert res.status.no_capacity == no_capacity and res.status.ok != no_capacity
     assert Result.from_timeseries(cc_cycles(), MASS_G).status is None  # a measured record
+
+
+def test_interval_integrals_trapezoid_within_a_step_later_value_across_steps():
+    t = np.array([0.0, 1.0, 3.0, 4.0])
+    y = np.array([1.0, 3.0, -2.0, -2.0])
+    step = np.array([0, 0, 1, 1])
+    np.testing.assert_allclose(interval_integrals(t, y, step), [2.0, -4.0, -2.0])
+
+
+def test_voltage_curve_integrates_each_direction_of_a_cycle():
+    ts = assign_cycles(cc_cycles(2))
+    q, v = voltage_curve(ts, 2, "charge", MASS_G)
+    assert q[0] == 0.0 and q[-1] == pytest.approx(95.0) and v[-1] == pytest.approx(3.6)
+    q, v = voltage_curve(ts, 2, "discharge", MASS_G)
+    assert q[-1] == pytest.approx(85.5) and v[0] == pytest.approx(3.6)
+    assert voltage_curve(ts, 3, "charge", MASS_G)[0].size == 0

@@ -7,8 +7,10 @@ traceback or their whole document back.
 
 from __future__ import annotations
 
+import math
 import re
 import typing
+from numbers import Real
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +32,34 @@ def shorten(value: object, limit: int = QUOTE_CHARS) -> str:
     """``repr(value)``, cut to ``limit`` characters with an ellipsis."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def require_number(
+    field: str,
+    value: object,
+    *,
+    minimum: float = 0.0,
+    allow_equal: bool = False,
+    maximum: float = math.inf,
+    integer: bool = False,
+) -> float:
+    """``value`` as a float if it is a finite real number in (``minimum``, ``maximum``]
+    (``[minimum, maximum]`` with ``allow_equal``; a whole number if ``integer``).
+
+    The one number check of drysheet's functions (`InputModel` does the same for input
+    files): booleans and strings are not numbers (``True`` is not 1, ``"3"`` is not 3).
+    Raises DrysheetInputError naming ``field``, the allowed range and the value given.
+    """
+    bracket = "[" if allow_equal else "("
+    kind = "whole number" if integer else "number"
+    problem = f"{field}: must be a finite {kind} in {bracket}{minimum:g}, {maximum:g}]"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise DrysheetInputError(f"{problem} (got {shorten(value)})")
+    x = float(value)
+    below = x < minimum if allow_equal else x <= minimum
+    if not math.isfinite(x) or below or x > maximum or (integer and not x.is_integer()):
+        raise DrysheetInputError(f"{problem} (got {shorten(value)})")
+    return x
 
 
 class InputModel(BaseModel):

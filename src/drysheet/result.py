@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from numbers import Real
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,7 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter1d
 
-from drysheet.errors import DrysheetInputError
+from drysheet.errors import DrysheetInputError, require_number
 
 TIME, VOLTAGE, CURRENT, STEP, CYCLE, LABEL = (
     "time_s",
@@ -159,37 +158,45 @@ def check_timeseries(ts: pd.DataFrame, where: str = "time series") -> None:
         raise DrysheetInputError(f"{where}: time_s decreases at data row {backwards[0] + 2}")
 
 
+def interval_integrals(time_s: np.ndarray, y: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """The integral of ``y`` over each of the n - 1 intervals between n samples: the
+    charge (A s) for ``y`` = current, the energy (J) for ``y`` = power.
+
+    Within a step the trapezoidal rule applies, (y_k + y_k+1) / 2 (t_k+1 - t_k); an
+    interval that crosses a step change belongs to the new step and takes its first
+    sample's value, y_k+1 (t_k+1 - t_k) (cyclers that log at fixed intervals record a
+    step's first sample after the step began). The one integration of current in
+    drysheet: the cycle table, dQ/dV and voltage curves all use it.
+    """
+    same = step[1:] == step[:-1]
+    return np.where(same, 0.5 * (y[:-1] + y[1:]), y[1:]) * np.diff(time_s)
+
+
 def _interval_table(ts: pd.DataFrame) -> pd.DataFrame:
     """Charge (A s), energy (J) and duration (s) of every interval between consecutive
     samples, with the cycle and label of the interval's later sample.
 
     The charge is the instrument's own counter where the series has one
     (``charge_increment_Ah``), its energy that charge times the interval's voltage;
-    else the trapezoidal rule applies within a step, and an interval that crosses a
-    step change belongs to the new step and takes its first sample's current and
-    voltage (cyclers that log at fixed intervals record a step's first sample after the
-    step began). Intervals ending at a non-cycling sample (``cycling`` False) count
-    neither charge nor energy.
+    else :func:`interval_integrals` of current and power. Intervals ending at a
+    non-cycling sample (``cycling`` False) count neither charge nor energy.
     """
     t = ts[TIME].to_numpy(dtype=float)
     v = ts[VOLTAGE].to_numpy(dtype=float)
     i = ts[CURRENT].to_numpy(dtype=float)
     step = ts[STEP].to_numpy()
     same = step[1:] == step[:-1]
-    dt = np.diff(t)
-    p = v * i
     if CHARGE_INCREMENT in ts:
         dq = ts[CHARGE_INCREMENT].to_numpy(dtype=float)[1:] * _SECONDS_PER_HOUR
         de = dq * np.where(same, 0.5 * (v[:-1] + v[1:]), v[1:])
     else:
-        dq = np.where(same, 0.5 * (i[:-1] + i[1:]), i[1:]) * dt
-        de = np.where(same, 0.5 * (p[:-1] + p[1:]), p[1:]) * dt
+        dq, de = interval_integrals(t, i, step), interval_integrals(t, v * i, step)
     if CYCLING in ts:
         cycling = ts[CYCLING].to_numpy(dtype=bool)[1:]
         dq, de = np.where(cycling, dq, 0.0), np.where(cycling, de, 0.0)
     labels = ts[LABEL].fillna("").astype(str).to_numpy() if LABEL in ts else np.full(len(ts), "")
     return pd.DataFrame(
-        {CYCLE: ts[CYCLE].to_numpy()[1:], LABEL: labels[1:], "dt": dt, "dq": dq, "de": de}
+        {CYCLE: ts[CYCLE].to_numpy()[1:], LABEL: labels[1:], "dt": np.diff(t), "dq": dq, "de": de}
     )
 
 
@@ -205,8 +212,7 @@ def cycle_table(ts: pd.DataFrame, cam_mass_g: float, one_c_mA_per_g: float = 190
     energy / capacity; C-rates are the mean |I| of the segment / (mass * 1C). ``label``
     is the label of the cycle's discharge, else of its charge, else "".
     """
-    if not isinstance(cam_mass_g, Real) or not np.isfinite(cam_mass_g) or cam_mass_g <= 0:
-        raise DrysheetInputError(f"cam_mass_g must be a positive mass in g, got {cam_mass_g!r}")
+    require_number("cam_mass_g", cam_mass_g)
     check_timeseries(ts)
     if CYCLE not in ts or STEP not in ts:
         ts = assign_cycles(ts)
@@ -436,8 +442,9 @@ def dqdv(
     if part.empty:
         raise DrysheetInputError(f"dqdv: no data for cycle {cycle}")
     t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
-    same = part[STEP].to_numpy()[1:] == part[STEP].to_numpy()[:-1]
-    dq_mah = (0.5 * (i[1:] + i[:-1]) * np.diff(t))[same] * 1000.0 / _SECONDS_PER_HOUR
+    step = part[STEP].to_numpy()
+    same = step[1:] == step[:-1]
+    dq_mah = interval_integrals(t, i, step)[same] * 1000.0 / _SECONDS_PER_HOUR
     v_mid = (0.5 * (v[1:] + v[:-1]))[same]
     scale = 1.0 / cam_mass_g if cam_mass_g else 1.0
     column = "dqdv_mAh_g_V" if cam_mass_g else "dqdv_mAh_V"
@@ -459,6 +466,33 @@ def dqdv(
     if not frames:
         raise DrysheetInputError(f"dqdv: cycle {cycle} has no current flow")
     return pd.concat(frames, ignore_index=True)
+
+
+#: Sign of the current in each direction of a cycle (charge positive).
+DIRECTIONS = {"charge": 1.0, "discharge": -1.0}
+
+
+def voltage_curve(
+    ts: pd.DataFrame, cycle: int, direction: str, cam_mass_g: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Specific capacity (mAh/g, from 0) and voltage along the ``direction`` ("charge"
+    or "discharge") steps of one cycle: the charge of :func:`interval_integrals` within
+    those steps, summed (rests and intervals across step changes left out)."""
+    part = ts[ts[CYCLE] == cycle]
+    if len(part) < 2:
+        return np.empty(0), np.empty(0)
+    t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
+    step = part[STEP].to_numpy()
+    scale = np.max(np.abs(ts[CURRENT].to_numpy(dtype=float)), initial=0.0)
+    mean = part.groupby(STEP, sort=False)[CURRENT].transform("mean").to_numpy(dtype=float)
+    sign = DIRECTIONS[direction]
+    in_direction = (sign * mean > REST_FRACTION * scale)[1:]
+    sel = (step[1:] == step[:-1]) & in_direction
+    if not sel.any():
+        return np.empty(0), np.empty(0)
+    dq = np.clip(sign * interval_integrals(t, i, step), 0.0, None)[sel]
+    q = np.concatenate([[0.0], np.cumsum(dq)]) / (_SECONDS_PER_HOUR / 1000.0) / cam_mass_g
+    return q, np.concatenate([[v[:-1][sel][0]], v[1:][sel]])
 
 
 CSV_MAGIC = "# drysheet cycler csv v1"

@@ -46,7 +46,7 @@ def test_mass_argument_and_shared_stems(real_dir, tmp_path):
 def test_missing_mass_and_bad_input(real_dir, tmp_path):
     with pytest.raises(DrysheetInputError, match="no cathode active material mass"):
         run_analyze([real_dir / "test.ndax"], tmp_path, None, None, None)
-    with pytest.raises(DrysheetInputError, match="mass must be a positive"):
+    with pytest.raises(DrysheetInputError, match="cam_mass_mg: must be a finite number"):
         run_analyze([real_dir / "test.ndax"], tmp_path, -1.0, None, None)
     with pytest.raises(DrysheetInputError, match="no input files"):
         run_analyze([], tmp_path, 1.0, None, None)

@@ -176,7 +176,7 @@ def test_bounds_must_lie_within_the_metadata(cell, protocol, measured):
         fit_parameters([STO], bounds={STO: (0.95, 0.9)})
     with pytest.raises(DrysheetInputError, match="not among the fitted"):
         fit_parameters([STO], bounds={K_OX: (0.01, 0.1)})
-    with pytest.raises(DrysheetInputError, match="outside its bounds"):
+    with pytest.raises(DrysheetInputError, match="initial value of"):
         fit_cell(cell, protocol, measured.cycles, [STO], bounds={STO: (0.9, 0.95)},
                  initial={STO: 0.88})  # fmt: skip
     narrowed = fit_parameters([STO], bounds={STO: (0.9, 0.95)})[0]

@@ -18,7 +18,7 @@ N_CYCLES = 50  # 100 h at 1 h half-cycles
 
 @pytest.fixture(scope="module")
 def runs():
-    return {w: run_symmetric_cell(w, n_cycles=N_CYCLES) for w in (0.0, 0.5)}
+    return {w: run_symmetric_cell(separator_layer(w), n_cycles=N_CYCLES) for w in (0.0, 0.5)}
 
 
 def _growth(frame):
@@ -90,17 +90,20 @@ def test_ptfe_reduction_needs_low_potential():
 @pytest.mark.parametrize(
     ("field", "kwargs"),
     [
-        ("ptfe_wt_pct", {"ptfe_wt_pct": 0.05}),
-        ("ptfe_wt_pct", {"ptfe_wt_pct": -1.0}),
         ("current_mA_cm2", {"current_mA_cm2": 0.0}),
         ("half_cycle_h", {"half_cycle_h": float("nan")}),
         ("n_cycles", {"n_cycles": 2.5}),
         ("n_cycles", {"n_cycles": 0}),
+        ("n_cycles", {"n_cycles": True}),
         ("temperature_C", {"temperature_C": 500.0}),
-        ("separator_thickness_um", {"separator_thickness_um": -1.0}),
+        ("temperature_C", {"temperature_C": "25"}),
     ],
 )
 def test_bad_inputs_name_the_field(field, kwargs):
-    args = {"ptfe_wt_pct": 0.5, "n_cycles": 1, **kwargs}
     with pytest.raises(DrysheetInputError, match=field):
-        run_symmetric_cell(args.pop("ptfe_wt_pct"), **args)
+        run_symmetric_cell(separator_layer(0.5), **{"n_cycles": 1, **kwargs})
+
+
+def test_the_separator_must_be_a_separator_layer():
+    with pytest.raises(DrysheetInputError, match="separator Layer"):
+        run_symmetric_cell(0.5)

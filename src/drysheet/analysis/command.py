@@ -12,7 +12,7 @@ import numpy as np
 from drysheet.analysis.plots import cycle_summary_figure, save, voltage_capacity_figure
 from drysheet.analysis.readers import read_cycler
 from drysheet.bdf import SUFFIXES, write_bdf
-from drysheet.errors import DrysheetInputError
+from drysheet.errors import DrysheetInputError, require_number
 from drysheet.protocols import Protocol, c_rate_label, first_cycles_protocol
 from drysheet.result import CYCLE, VOLTAGE, Result, capacity_retention_pct, write_cycler_csv
 
@@ -41,9 +41,13 @@ def run_analyze(
     (``first_full_cycle``), ``capacity_retention_pct`` is last / first discharge over the
     full cycles. Returns ``{"out_dir": ..., "files": [summary per file]}``.
     """
-    for name, value in (("mass", cam_mass_mg), ("area", area_cm2), ("thickness", thickness_um)):
-        if value is not None and (not np.isfinite(value) or value <= 0):
-            raise DrysheetInputError(f"{name} must be a positive number, got {value!r}")
+    for name, value in (
+        ("cam_mass_mg", cam_mass_mg),
+        ("area_cm2", area_cm2),
+        ("thickness_um", thickness_um),
+    ):
+        if value is not None:
+            require_number(name, value)
     if not files:
         raise DrysheetInputError("no input files given")
     out_dir = Path(out_dir)

@@ -40,8 +40,7 @@ from scipy.optimize import curve_fit
 
 from drysheet.analysis.eis import ConductivityInMilliSiemensPerCm
 from drysheet.analysis.readers.impedance import read_text_table, select_columns
-from drysheet.errors import DrysheetInputError
-from drysheet.instruments._checks import require_number
+from drysheet.errors import DrysheetInputError, require_number
 
 UM_TO_M = 1e-6
 CM2_TO_M2 = 1e-4

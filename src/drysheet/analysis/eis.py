@@ -39,8 +39,7 @@ from scipy.stats import linregress
 
 from drysheet.analysis.readers.impedance import MIN_EIS_POINTS
 from drysheet.constants import BOLTZMANN_EV_PER_K
-from drysheet.errors import DrysheetInputError
-from drysheet.instruments._checks import require_number
+from drysheet.errors import DrysheetInputError, require_number
 
 ARC_CIRCUIT = "L0-R0-p(R1,CPE1)-CPE2"
 LUMPED_CIRCUIT = "L0-R0-CPE1"

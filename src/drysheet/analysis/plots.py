@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from drysheet.result import CURRENT, CYCLE, TIME, VOLTAGE, Result
+from drysheet.result import CYCLE, DIRECTIONS, Result, voltage_curve
 
 
 def voltage_capacity_figure(
@@ -28,16 +28,12 @@ def voltage_capacity_figure(
     cycles = np.unique(ts[CYCLE].to_numpy())
     cmap = colormaps["viridis"]
     for n, cycle in enumerate(cycles):
-        part = ts[ts[CYCLE] == cycle]
-        t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
         colour, label = cmap(n / max(len(cycles) - 1, 1)), f"{cycle}"
-        for sign in (1.0, -1.0):
-            mask = np.sign(i) == sign
-            if mask.sum() < 2:
+        for direction in DIRECTIONS:
+            q_mah_g, v = voltage_curve(ts, cycle, direction, mass_g)
+            if q_mah_g.size < 2:
                 continue
-            dt = np.diff(t[mask], prepend=t[mask][0])
-            q_mah_g = np.cumsum(np.abs(i[mask]) * dt) / 3.6 / mass_g
-            ax.plot(q_mah_g, v[mask], color=colour, lw=1.0, label=label)
+            ax.plot(q_mah_g, v, color=colour, lw=1.0, label=label)
             label = None
     ax.set_xlabel("Specific capacity [mAh/g]")
     ax.set_ylabel(f"Voltage vs {reference} [V]" if reference else "Voltage [V]")

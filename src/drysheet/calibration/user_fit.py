@@ -28,6 +28,7 @@ uncertainties and the correlation matrix come from its Jacobian covariance.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,10 +53,10 @@ from drysheet.calibration.least_squares import (
     registry_parameters,
 )
 from drysheet.cell import Cell
-from drysheet.errors import DrysheetInputError
+from drysheet.errors import DrysheetInputError, require_number
 from drysheet.model.parameters import calibrated_constants
 from drysheet.protocols import Protocol
-from drysheet.result import CURRENT, CYCLE, REST_FRACTION, STEP, TIME, VOLTAGE, Result
+from drysheet.result import CYCLE, DIRECTIONS, Result, voltage_curve
 from drysheet.simulate import DEFAULT_MESH, SimulationError, Simulator
 
 #: Calibrations whose parameters (drysheet.model.registry) `fit_cell` may fit: those the
@@ -84,7 +85,6 @@ VOLTAGE_POINTS = 20  # capacities per measured half-cycle curve
 VOLTAGE_SPAN = (0.02, 0.98)  # share of the measured half-cycle capacity covered
 MIN_CURVE_CAPACITY_mAh_g = 1.0  # shorter half-cycles carry no curve
 FAILED_RESIDUAL = 50.0  # a failed run / missing cycle counts as a miss of 50 tolerances
-DIRECTIONS = {"charge": 1.0, "discharge": -1.0}
 RESIDUAL_COLUMNS = (
     "target",
     "cycle",
@@ -144,7 +144,8 @@ def fit_parameters(
                 f"bounds: {name!r} is not among the fitted parameters {list(params)}"
             )
         p = params[name]
-        if not (isinstance(lo, Real) and isinstance(hi, Real) and p.lower <= lo < hi <= p.upper):
+        lo, hi = (require_number(f"bounds for {name!r}", b, minimum=-math.inf) for b in (lo, hi))
+        if not p.lower <= lo < hi <= p.upper:
             raise DrysheetInputError(
                 f"bounds for {name!r}: [{lo}, {hi}] must be increasing numbers within the "
                 f"allowed range [{p.lower:g}, {p.upper:g}] {p.unit}"
@@ -165,28 +166,6 @@ def parse_cycles(spec: str) -> list[int]:
             )
         out.update(range(first, last + 1))
     return sorted(out)
-
-
-def voltage_curve(
-    ts: pd.DataFrame, cycle: int, direction: str, cam_mass_g: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Specific capacity (mAh/g, from 0) and voltage along the charge or discharge
-    steps of one cycle (trapezoidal charge within steps; rests left out)."""
-    part = ts[ts[CYCLE] == cycle]
-    if len(part) < 2:
-        return np.empty(0), np.empty(0)
-    t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
-    step = part[STEP].to_numpy()
-    scale = np.max(np.abs(ts[CURRENT].to_numpy(dtype=float)), initial=0.0)
-    mean = part.groupby(STEP, sort=False)[CURRENT].transform("mean").to_numpy(dtype=float)
-    sign = DIRECTIONS[direction]
-    in_direction = (sign * mean > REST_FRACTION * scale)[1:]
-    sel = (step[1:] == step[:-1]) & in_direction
-    if not sel.any():
-        return np.empty(0), np.empty(0)
-    dq = np.clip(sign * 0.5 * (i[1:] + i[:-1]) * np.diff(t), 0.0, None)[sel]
-    q = np.concatenate([[0.0], np.cumsum(dq)]) / 3.6 / cam_mass_g
-    return q, np.concatenate([[v[:-1][sel][0]], v[1:][sel]])
 
 
 def _cycle_table(measured: Result | pd.DataFrame) -> pd.DataFrame:
@@ -510,11 +489,9 @@ def fit_cell(
         raise DrysheetInputError(f"targets: {unknown or 'none'} given; allowed: {list(TARGETS)}")
     tol = {t: TARGETS[t].tolerance for t in TARGETS}
     for name, value in (tolerances or {}).items():
-        if name not in TARGETS or not isinstance(value, Real) or not 0 < value < np.inf:
-            raise DrysheetInputError(
-                f"tolerances: {name}={value!r}; need a positive number for one of {list(TARGETS)}"
-            )
-        tol[name] = float(value)
+        if name not in TARGETS:
+            raise DrysheetInputError(f"tolerances: {name!r} is none of {list(TARGETS)}")
+        tol[name] = require_number(f"tolerances: {name}", value)
     if not isinstance(n_starts, int) or n_starts < 0:
         raise DrysheetInputError(f"n_starts: must be a whole number >= 0, got {n_starts!r}")
     if len(mesh) != 2 or any(not isinstance(n, int) or n < 3 for n in mesh):
@@ -608,13 +585,13 @@ def _initial_values(
     start = {}
     for p in params:
         if p.name in given:
-            value = given.pop(p.name)
-            if not (isinstance(value, Real) and p.lower <= value <= p.upper):
-                raise DrysheetInputError(
-                    f"initial value of {p.name!r}: {value!r} is outside its bounds "
-                    f"[{p.lower:g}, {p.upper:g}] {p.unit}"
-                )
-            start[p.name] = float(value)
+            start[p.name] = require_number(
+                f"initial value of {p.name!r} ({p.unit}, within its bounds)",
+                given.pop(p.name),
+                minimum=p.lower,
+                allow_equal=True,
+                maximum=p.upper,
+            )
         else:
             start[p.name] = float(np.clip(constants[p.name], p.lower, p.upper))
     if given:
@@ -717,9 +694,7 @@ def load_measured(
     ts = read_cycler(path, fmt=fmt)
     stored = ts.attrs.get("cam_mass_g")
     if mass_mg is not None:
-        if not isinstance(mass_mg, Real) or not 0 < mass_mg < np.inf:
-            raise DrysheetInputError(f"--mass-mg must be a positive mass in mg, got {mass_mg!r}")
-        mass_g = mass_mg / 1000.0
+        mass_g = require_number("--mass-mg", mass_mg) / 1000.0
     elif isinstance(stored, Real) and np.isfinite(stored) and stored > 0:
         mass_g = float(stored)
     else:

@@ -28,7 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from drysheet.instruments._checks import require_number
+from drysheet.errors import require_number
 from drysheet.instruments.transmission_line import TwoRailCell, step_response
 
 # Defaults (estimates unless a source is given):

@@ -35,8 +35,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from drysheet.errors import DrysheetInputError
-from drysheet.instruments._checks import require_number
+from drysheet.errors import DrysheetInputError, require_number
 
 EPS0_F_PER_M = 8.8541878128e-12  # CODATA 2018
 

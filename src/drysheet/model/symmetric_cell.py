@@ -16,29 +16,26 @@ interphase growth; it sets the voltage
     R_bulk = L_sep / sigma_ion(layer, T)    (`drysheet.transport`),
 
 and the cell's total area resistance R = V / i (open-circuit voltage 0).
-Separator: the study's 1000 um separator (docs/system.md §3-4; the LPSCl pellet or
-the PTFE sheet of `separator_layer`); the thickness sets only R_bulk.
+The separator is any separator `Layer`; its thickness sets only R_bulk. The study's
+cells (its 1000 um LPSCl pellet or PTFE sheet, docs/system.md §3-4) are set up in
+`drysheet.study.symmetric_cell`.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import math
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pybamm
-from matplotlib.figure import Figure
 
 from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, arrhenius
-from drysheet.errors import DrysheetInputError
+from drysheet.errors import DrysheetInputError, require_number
+from drysheet.layer import Layer
 from drysheet.model import anode_interphase
 from drysheet.model.parameters import calibrated_constants
 from drysheet.model.registry import LEAK_CONDUCTANCE
-from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
-from drysheet.study.conductivity_experiments import SEPARATOR_THICKNESS_um, separator_layer
 from drysheet.transport import ionic_conductivity_S_per_m
 
 LI_SE_J0_25C_A_m2 = 10.0  # estimate: 1 mA/cm2, ~26 Ohm cm2 per fresh Li|LPSCl interface
@@ -108,7 +105,7 @@ def parameter_values() -> pybamm.ParameterValues:
     return pybamm.ParameterValues(values)
 
 
-@cache
+@functools.cache
 def _built_model() -> tuple[pybamm.BaseModel, pybamm.BaseSolver]:
     model = SymmetricCell()
     processed = parameter_values().process_model(model, inplace=False)
@@ -117,47 +114,33 @@ def _built_model() -> tuple[pybamm.BaseModel, pybamm.BaseSolver]:
     return processed, model.default_solver
 
 
-def _check(name: str, value: float, low: float, high: float) -> float:
-    if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
-        raise DrysheetInputError(f"{name}: must be a number in [{low}, {high}] (got {value!r})")
-    return float(value)
-
-
 def run_symmetric_cell(
-    ptfe_wt_pct: float,
+    separator: Layer,
     *,
     current_mA_cm2: float = 0.1,
     half_cycle_h: float = 1.0,
     n_cycles: int = 50,
     temperature_C: float = 25.0,
-    separator_thickness_um: float = SEPARATOR_THICKNESS_um,
 ) -> pd.DataFrame:
-    """Plate/strip a Li | separator (PTFE wt%, 0 = pellet) | Li cell; one row per sample.
+    """Plate/strip a Li | ``separator`` | Li cell; one row per sample.
 
     A cycle is two half-cycles (strip then plate at electrode 1). Columns: time,
     half-cycle (1-based), current, voltage, overpotential, total / bulk /
     charge-transfer / interphase resistance (Ohm cm2), and per electrode the SE
     interphase thickness, interfacial PTFE left, LiF and carbon formed.
     """
-    ptfe = _check("ptfe_wt_pct", ptfe_wt_pct, 0.0, PTFE_SHEET_RANGE_WT_PCT[1])
-    if 0 < ptfe < PTFE_SHEET_RANGE_WT_PCT[0]:
-        raise DrysheetInputError(
-            f"ptfe_wt_pct: 0 (pellet) or a sheet's {PTFE_SHEET_RANGE_WT_PCT[0]}-"
-            f"{PTFE_SHEET_RANGE_WT_PCT[1]} wt% (got {ptfe_wt_pct!r})"
-        )
-    i0 = _check("current_mA_cm2", current_mA_cm2, 1e-4, 10.0) * 10.0  # A/m2
-    t_half = _check("half_cycle_h", half_cycle_h, 1e-3, 1000.0) * 3600.0
-    if not isinstance(n_cycles, int) or isinstance(n_cycles, bool) or not 1 <= n_cycles <= 10000:
-        raise DrysheetInputError(f"n_cycles: must be an integer in [1, 10000] (got {n_cycles!r})")
-    T = _check("temperature_C", temperature_C, -40.0, 120.0) + 273.15
-    thickness = _check("separator_thickness_um", separator_thickness_um, 10.0, 5000.0)
-
-    layer = dataclasses.replace(separator_layer(ptfe), thickness_um=thickness)
-    pool = anode_interphase.interfacial_ptfe_mol_m2(layer)
+    if not isinstance(separator, Layer) or separator.kind != "separator":
+        raise DrysheetInputError(f"separator: expected a separator Layer, got {separator!r}")
+    within = functools.partial(require_number, allow_equal=True)  # closed ranges
+    i0 = within("current_mA_cm2", current_mA_cm2, minimum=1e-4, maximum=10.0) * 10.0  # A/m2
+    t_half = within("half_cycle_h", half_cycle_h, minimum=1e-3, maximum=1e3) * 3600.0
+    n_cycles = int(within("n_cycles", n_cycles, minimum=1, maximum=1e4, integer=True))
+    T = within("temperature_C", temperature_C, minimum=-40.0, maximum=120.0) + 273.15
+    pool = anode_interphase.interfacial_ptfe_mol_m2(separator)
     inputs = {
-        "Separator area resistance [Ohm.m2]": thickness
+        "Separator area resistance [Ohm.m2]": separator.thickness_um
         * 1e-6
-        / ionic_conductivity_S_per_m(layer, T),
+        / ionic_conductivity_S_per_m(separator, T),
         "Current density amplitude [A.m-2]": i0,
         "Half-cycle duration [s]": t_half,
         "Temperature [K]": T,
@@ -194,41 +177,10 @@ def run_symmetric_cell(
         frame[f"lif_{k}_umol_m2"] = at(f"{e} LiF from PTFE [mol.m-2]") * 1e6
         frame[f"carbon_{k}_umol_m2"] = at(f"{e} carbon from PTFE [mol.m-2]") * 1e6
     out = pd.DataFrame(frame)
-    out.attrs.update(ptfe_wt_pct=ptfe, interfacial_ptfe_umol_m2=pool * 1e6)
+    out.attrs.update(ptfe_wt_pct=separator.ptfe_wt_pct, interfacial_ptfe_umol_m2=pool * 1e6)
     return out
 
 
 def half_cycle_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per half-cycle: the state just before the current reverses."""
     return frame.groupby("half_cycle", as_index=False).last()
-
-
-def resistance_growth_figure(
-    ptfe_wt_pcts: tuple[float, ...] = (0.0, 0.5), **run_kwargs: float
-) -> Figure:
-    """Total area resistance at each half-cycle end vs time, one curve per PTFE content."""
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
-    ax = fig.add_subplot()
-    for ptfe in ptfe_wt_pcts:
-        s = half_cycle_summary(run_symmetric_cell(ptfe, **run_kwargs))
-        label = "pellet (0 wt% PTFE)" if ptfe == 0 else f"sheet ({ptfe:g} wt% PTFE)"
-        (line,) = ax.plot(s["time_h"], s["resistance_ohm_cm2"], label=label)
-        ax.plot(
-            s["time_h"],
-            s["resistance_ohm_cm2"] - s["interphase_resistance_ohm_cm2"],
-            ":",
-            color=line.get_color(),
-        )
-    ax.set_xlabel("time / h")
-    ax.set_ylabel("Li|SE|Li area resistance / Ohm cm$^2$")
-    ax.set_title("solid: total; dotted: bulk + charge transfer", fontsize="small")
-    ax.legend()
-    return fig
-
-
-if __name__ == "__main__":
-    import sys
-
-    from drysheet.analysis.plots import save
-
-    print(save(resistance_growth_figure(), Path(sys.argv[1])))

@@ -12,8 +12,10 @@ from matplotlib.figure import Figure
 
 from drysheet.cell import STUDY_ARCHITECTURES
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
-from drysheet.result import Result
+from drysheet.model.symmetric_cell import half_cycle_summary
+from drysheet.result import Result, voltage_curve
 from drysheet.study.observables import Observable, target_for
+from drysheet.study.symmetric_cell import run_study_symmetric_cell
 
 ARCH_COLORS = {"powder-powder": "#1b6ca8", "sheet-powder": "#e07b39", "sheet-sheet": "#3a9d5d"}
 TARGET_STYLE = {"marker": "D", "color": "k", "ls": "none", "ms": 6, "label": "study (target)"}
@@ -85,23 +87,12 @@ def fig3_voltage_curves(results: dict[tuple[str, str], Result]) -> Figure:
             res = results.get((f, a))
             if res is None:
                 continue
-            ts = res.timeseries
-            first = ts[ts["cycle"] == 1]
-            mass = res.meta["cam_mass_g"]
-            for sign, ls in ((1, "-"), (-1, "--")):
-                seg = first[np.sign(first["current_A"]) == sign]
-                if len(seg) < 2:
+            for direction, ls in (("charge", "-"), ("discharge", "--")):
+                q, v = voltage_curve(res.timeseries, 1, direction, res.meta["cam_mass_g"])
+                if q.size < 2:
                     continue
-                q = np.concatenate(
-                    [[0], np.cumsum(np.abs(np.diff(seg["time_s"]) * seg["current_A"].iloc[1:]))]
-                )
-                ax.plot(
-                    q / 3.6 / mass,
-                    seg["voltage_V"],
-                    ls,
-                    color=ARCH_COLORS[a],
-                    label=a if sign == 1 else None,
-                )
+                label = a if direction == "charge" else None
+                ax.plot(q, v, ls, color=ARCH_COLORS[a], label=label)
         ax.set(title=f, xlabel="Specific capacity [mAh/g]")
     axes[0].set_ylabel("Voltage vs In/InLi [V]")
     axes[0].legend(frameon=False, fontsize=8)
@@ -205,4 +196,28 @@ def fig3_capacity_panels(
     axes[0].set_ylabel("Discharge capacity [mAh/g]")
     axes[0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def resistance_growth_figure(
+    ptfe_wt_pcts: tuple[float, ...] = (0.0, 0.5), **run_kwargs: float
+) -> Figure:
+    """Total area resistance of the study's Li|SE|Li cells at each half-cycle end vs
+    time, one curve per separator PTFE content (docs/symmetric_cell.md)."""
+    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for ptfe in ptfe_wt_pcts:
+        s = half_cycle_summary(run_study_symmetric_cell(ptfe, **run_kwargs))
+        label = "pellet (0 wt% PTFE)" if ptfe == 0 else f"sheet ({ptfe:g} wt% PTFE)"
+        (line,) = ax.plot(s["time_h"], s["resistance_ohm_cm2"], label=label)
+        ax.plot(
+            s["time_h"],
+            s["resistance_ohm_cm2"] - s["interphase_resistance_ohm_cm2"],
+            ":",
+            color=line.get_color(),
+        )
+    ax.set_xlabel("time / h")
+    ax.set_ylabel("Li|SE|Li area resistance / Ohm cm$^2$")
+    ax.set_title("solid: total; dotted: bulk + charge transfer", fontsize="small")
+    ax.legend()
     return fig
