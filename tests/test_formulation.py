@@ -3,7 +3,7 @@ import math
 import pytest
 
 from drysheet.errors import DrysheetInputError
-from drysheet.formulation import PRESETS, Formulation, get_formulation
+from drysheet.formulation import PRESETS, Formulation, cathode_premix, get_formulation
 from drysheet.materials import NCM85_THEORETICAL_mAh_g
 
 
@@ -37,3 +37,12 @@ def test_bad_fractions_name_the_field(components, message):
 def test_unknown_preset_lists_presets():
     with pytest.raises(DrysheetInputError, match="presets: uncoated"):
         get_formulation("coated+C66")
+
+
+def test_cathode_premix_fills_up_with_lpscl():
+    premix = cathode_premix(75.0, 2.0, coated=False)
+    assert premix.components_wt_pct == {"NCM85": 75.0, "LPSCl": 23.0, "C65": 2.0}
+    assert not premix.coated and premix.name == "NCM85 75/SE 23/C65 2"
+    assert cathode_premix(70.0).components_wt_pct == {"NCM85-LiNbO3": 70.0, "LPSCl": 30.0}
+    with pytest.raises(DrysheetInputError, match=r"point 7(.|\n)*LPSCl fraction must be >= 0"):
+        cathode_premix(99.0, 3.0, where="point 7")

@@ -1,6 +1,7 @@
 """Physical constants (CODATA 2018 exact/recommended values) and the one Arrhenius law.
 
-Every module takes F, R, k_B and the reference temperature from here.
+Every module takes F, R, k_B, the reference temperature and the conductivity unit
+factor from here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018 (exact: N_A e)
 GAS_CONSTANT_J_PER_MOL_K = 8.314462618  # CODATA 2018 (exact: N_A k_B)
 BOLTZMANN_EV_PER_K = 8.617333262e-5  # CODATA 2018
 T_REF_K = 298.15  # 25 °C: the reference temperature of every Arrhenius law in drysheet
+S_PER_M_TO_mS_PER_CM = 10.0  # conductivity: 1 S/m = 1000 mS / 100 cm
 
 
 def arrhenius(

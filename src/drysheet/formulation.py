@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from drysheet.errors import DrysheetInputError, InputModel
+from drysheet.errors import DrysheetInputError, InputModel, validate
 from drysheet.materials import MATERIALS, Material, get_material
 
 SUM_TOLERANCE_WT_PCT = 0.01
@@ -89,6 +89,21 @@ PRESETS: dict[str, Formulation] = {
 STUDY_CATHODE_FORMULATIONS = ("uncoated", "coated", "coated+C65")
 
 
+def cathode_premix(
+    cam_wt_pct: float, carbon_wt_pct: float = 0.0, *, coated: bool = True, where: str = "premix"
+) -> Formulation:
+    """The study's family of cathode premixes: ``cam_wt_pct`` CAM (LiNbO3-coated NCM85 if
+    ``coated``, else bare NCM85), ``carbon_wt_pct`` C65 (left out at 0) and LPSCl making
+    up the rest to 100 wt%. DrysheetInputError (naming ``where``) when nothing is left
+    for the LPSCl."""
+    cam = "NCM85-LiNbO3" if coated else "NCM85"
+    cam_wt, c_wt = float(cam_wt_pct), float(carbon_wt_pct)
+    se_wt = 100.0 - cam_wt - c_wt
+    components = {cam: cam_wt, "LPSCl": se_wt} | ({"C65": c_wt} if c_wt > 0 else {})
+    name = f"{cam} {cam_wt:g}/SE {se_wt:g}/C65 {c_wt:g}"
+    return validate(Formulation, {"name": name, "components_wt_pct": components}, where)
+
+
 def get_formulation(name: str) -> Formulation:
     """A preset formulation by name, with an error listing the presets."""
     try:
@@ -103,6 +118,7 @@ __all__ = [
     "PRESETS",
     "STUDY_CATHODE_FORMULATIONS",
     "Formulation",
+    "cathode_premix",
     "get_formulation",
     "get_material",
 ]

@@ -30,6 +30,7 @@ STUDY_V_MIN, STUDY_V_MAX = 2.3, 3.7  # V vs In/InLi (docs/system.md §5.3)
 RATE_TEST_C = (0.1, 0.2, 0.5, 1.0)
 RATE_LABELS = {0.05: "C/20", 0.1: "C/10", 0.2: "C/5", 0.5: "C/2", 1.0: "1C", 2.0: "2C"}
 CC_DURATION_MARGIN = 1.6  # a CC step may last this many times its nominal 1/C hours
+LONG_BLOCK_LABEL = "long C/5"  # the study's C/5 cycling after the rate test
 
 
 def c_rate_label(c_rate: float) -> str:
@@ -174,7 +175,9 @@ def study_protocol(
     done = 2 + rate_cycles * len(RATE_TEST_C)
     if total_cycles > done:
         blocks.append(
-            Block(label="long C/5", steps=_cycle(0.2, 0.2, rest_h), repeat=total_cycles - done)
+            Block(
+                label=LONG_BLOCK_LABEL, steps=_cycle(0.2, 0.2, rest_h), repeat=total_cycles - done
+            )
         )
     return Protocol(name="study", blocks=tuple(blocks))
 

@@ -48,10 +48,17 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from drysheet.cell import SHEET_LAYERS, Architecture, Cell, make_cell
 from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
+from drysheet.formulation import cathode_premix
 from drysheet.pool import SimulatorPool, WorkerLost
-from drysheet.protocols import RATE_TEST_C, Protocol, get_protocol, study_protocol
+from drysheet.protocols import (
+    LONG_BLOCK_LABEL,
+    RATE_TEST_C,
+    Protocol,
+    get_protocol,
+    study_protocol,
+)
 from drysheet.result import Result, RunStatus, capacity_retention_pct, rate_table
-from drysheet.transport import ionic_conductivity_S_per_m
+from drysheet.transport import ionic_conductivity_mS_cm
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,7 +75,6 @@ MAX_POINTS = 10_000  # a larger space runs only with force=True (--force)
 HARD_MAX_POINTS = 1_000_000  # never: its table alone would take gigabytes
 SWEEP_FILE = "sweep.json"  # the folder's resume key and progress
 RESULT_FILES = ("results.parquet", "results.csv")
-LONG_BLOCK_LABEL = "long C/5"
 
 NUMERIC_PARAMETERS = (
     "cam_wt_pct",
@@ -134,8 +140,8 @@ Numeric = float | Range | list[float]
 
 class SweepSpace(InputModel):
     """The design space. Every numeric parameter is a value, a list of values or a
-    `Range`; the cathode premix is CAM (LiNbO3-coated NCM85 if ``coated``, else bare
-    NCM85) + C65 carbon + Li6PS5Cl making up the rest to 100 wt%.
+    `Range`; the cathode premix is `drysheet.formulation.cathode_premix` (CAM, C65 and
+    Li6PS5Cl making up the rest to 100 wt%).
 
     ``sampling``: ``factorial`` (every combination of levels) or ``lhs`` (a Latin
     hypercube of ``n_points`` points; lists are sampled as categories).
@@ -269,22 +275,16 @@ _SHEET_FIELDS = {
 def cell_from_point(point: Mapping[str, Any]) -> Cell:
     """The validated Cell of a point (DrysheetInputError for an impossible design).
     PTFE and calender load are checked only where the architecture has a sheet."""
-    cam = "NCM85-LiNbO3" if point["coated"] else "NCM85"
-    cam_wt, c_wt = float(point["cam_wt_pct"]), float(point["carbon_wt_pct"])
-    se_wt = 100.0 - cam_wt - c_wt
-    components = {cam: cam_wt, "LPSCl": se_wt} | ({"C65": c_wt} if c_wt > 0 else {})
+    where = f"sweep point {point_id(point)}"
+    premix = cathode_premix(
+        point["cam_wt_pct"], point["carbon_wt_pct"], coated=point["coated"], where=where
+    )
     fields = {k: point[k] for k in NUMERIC_PARAMETERS[2:] if k not in _SHEET_FIELDS}
     sheets = SHEET_LAYERS[point["architecture"]]
     fields |= {k: point[k] for k, layer in _SHEET_FIELDS.items() if layer in sheets}
-    name = f"{cam} {cam_wt:g}/SE {se_wt:g}/C65 {c_wt:g}"
     return make_cell(
-        {
-            "formulation": {"name": name, "components_wt_pct": components},
-            "architecture": point["architecture"],
-            "name": f"sweep point {point_id(point)}",
-            **fields,
-        },
-        where=f"sweep point {point_id(point)}",
+        {"formulation": premix, "architecture": point["architecture"], "name": where, **fields},
+        where=where,
     )
 
 
@@ -301,13 +301,14 @@ def resolve_protocol(protocol: str | Protocol) -> Protocol:
 def descriptors(cell: Cell) -> dict[str, float]:
     """Layer descriptors of a point's cell (no simulation needed)."""
     cathode, separator = cell.cathode, cell.separator
-    sigma = ionic_conductivity_S_per_m(separator, cell.temperature_K)
     return {
         "se_wt_pct": 100.0 * cell.formulation.mass_fraction("se"),
         "cathode_thickness_um": cathode.thickness_um,
         "cathode_porosity": cathode.porosity,
         "separator_porosity": separator.porosity,
-        "separator_ionic_conductivity_mS_cm": 10.0 * sigma,  # 1 S/m = 10 mS/cm
+        "separator_ionic_conductivity_mS_cm": ionic_conductivity_mS_cm(
+            separator, cell.temperature_K
+        ),
     }
 
 

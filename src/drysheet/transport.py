@@ -56,7 +56,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, T_REF_K, arrhenius
+from drysheet.constants import (
+    FARADAY_C_PER_MOL,
+    GAS_CONSTANT_J_PER_MOL_K,
+    T_REF_K,
+    S_PER_M_TO_mS_PER_CM,
+    arrhenius,
+)
 from drysheet.layer import Layer
 from drysheet.processing import SE_PARTICLE_SIZE_SHEET_um
 
@@ -145,6 +151,13 @@ def ionic_conductivity_S_per_m(
     if phi_cam > 0 and not layer.coated:
         factor *= 1.0 - p.bare_cam_neck_blocking * layer.contact_area_fraction
     return se_conductivity_S_per_m(temperature_K, p) * factor
+
+
+def ionic_conductivity_mS_cm(
+    layer: Layer, temperature_K: float = T_REF_K, p: TransportParameters | None = None
+) -> float:
+    """`ionic_conductivity_S_per_m` in the unit the study reports, mS/cm."""
+    return S_PER_M_TO_mS_PER_CM * ionic_conductivity_S_per_m(layer, temperature_K, p)
 
 
 def ncm_log10_sigma_shape(li_fraction, xp=np):

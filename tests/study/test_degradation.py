@@ -4,10 +4,9 @@ import pytest
 
 from drysheet.cell import study_cell
 from drysheet.model.parameters import calibrated_constants
-from drysheet.protocols import study_protocol
+from drysheet.protocols import LONG_BLOCK_LABEL, study_protocol
 from drysheet.result import capacity_retention_pct
 from drysheet.simulate import Simulator
-from drysheet.study.cycling import LONG_BLOCK
 from drysheet.study.degradation import mechanism_breakdown, post_mortem
 
 KEYS = [("coated", "powder-powder"), ("coated", "sheet-sheet")]
@@ -24,7 +23,7 @@ def test_breakdown_splits_the_fade_of_the_long_block(results):
     table = mechanism_breakdown(results).set_index(["formulation", "architecture"])
     for key, res in results.items():
         row = table.loc[key]
-        retention = capacity_retention_pct(res.cycles, label=LONG_BLOCK)
+        retention = capacity_retention_pct(res.cycles, label=LONG_BLOCK_LABEL)
         assert row["fade_pct"] == pytest.approx(100 - retention)
         assert row["fade_isolation_pct"] + row["fade_kinetic_pct"] == pytest.approx(row["fade_pct"])
         assert row["fade_isolation_pct"] > 0

@@ -38,12 +38,11 @@ from scipy.optimize import least_squares
 from scipy.stats import linregress
 
 from drysheet.analysis.readers.impedance import MIN_EIS_POINTS
-from drysheet.constants import BOLTZMANN_EV_PER_K
+from drysheet.constants import BOLTZMANN_EV_PER_K, S_PER_M_TO_mS_PER_CM
 from drysheet.errors import DrysheetInputError, require_number
 
 ARC_CIRCUIT = "L0-R0-p(R1,CPE1)-CPE2"
 LUMPED_CIRCUIT = "L0-R0-CPE1"
-S_PER_M_TO_mS_PER_CM = 10.0
 KK_RMS_TOL = 0.01
 _EXPONENT_PARAM = re.compile(r"^(CPE|La)\d+_1$")
 _RESISTOR_PARAM = re.compile(r"^R\d+$")

@@ -50,10 +50,9 @@ from drysheet.calibration.least_squares import (
 )
 from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
 from drysheet.pool import SimulatorPool
-from drysheet.protocols import study_protocol
+from drysheet.protocols import LONG_BLOCK_LABEL, study_protocol
 from drysheet.result import Result, capacity_retention_pct
 from drysheet.study.cells import STUDY_CELLS, nine_study_cells
-from drysheet.study.cycling import LONG_BLOCK
 from drysheet.study.targets import load_targets
 
 PARAMETERS = registry_parameters("retention_fit")  # names, bounds: drysheet.model.registry
@@ -83,7 +82,7 @@ def retention_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict[s
     for (f, a), res in pool.run_cells(nine_study_cells(), calibrated).items():
         ok = isinstance(res, Result) and res.status is not None and res.status.ok
         out[f"retention_100/{f}/{a}"] = (
-            capacity_retention_pct(res.cycles, label=LONG_BLOCK) if ok else float("nan")
+            capacity_retention_pct(res.cycles, label=LONG_BLOCK_LABEL) if ok else float("nan")
         )
     return out
 

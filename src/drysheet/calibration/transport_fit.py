@@ -30,6 +30,7 @@ from drysheet.calibration.least_squares import (
     registry_parameters,
     residual_records,
 )
+from drysheet.constants import S_PER_M_TO_mS_PER_CM
 from drysheet.study.conductivity_experiments import (
     MEASUREMENT_TEMPERATURE_K,
     cathode_sheet_layer,
@@ -41,11 +42,11 @@ from drysheet.transport import (
     TransportParameters,
     electronic_conductivity_S_per_m,
     exchange_conductance_S_per_m3,
+    ionic_conductivity_mS_cm,
     ionic_conductivity_S_per_m,
 )
 
 PARAMETERS = registry_parameters("transport_fit")  # names, bounds: drysheet.model.registry
-MS_PER_CM_TO_S_PER_M = 0.1
 
 
 def measured_like(p: TransportParameters) -> dict[str, float]:
@@ -53,8 +54,8 @@ def measured_like(p: TransportParameters) -> dict[str, float]:
     out: dict[str, float] = {}
     T = MEASUREMENT_TEMPERATURE_K
     for ptfe in (0.0, 0.5, 1.0):
-        out[f"separator_sigma_ion/ptfe={ptfe:g}"] = (
-            ionic_conductivity_S_per_m(separator_layer(ptfe), T, p) / MS_PER_CM_TO_S_PER_M
+        out[f"separator_sigma_ion/ptfe={ptfe:g}"] = ionic_conductivity_mS_cm(
+            separator_layer(ptfe), T, p
         )
     for f in ("uncoated", "coated", "coated+C65"):
         layer = cathode_sheet_layer(f)
@@ -62,9 +63,9 @@ def measured_like(p: TransportParameters) -> dict[str, float]:
         s_e = electronic_conductivity_S_per_m(layer, T, p=p)
         g = exchange_conductance_S_per_m3(layer, T, p)
         out[f"cathode_sigma_ion/{f}"] = (
-            apparent_ionic_conductivity(s_i, s_e, g, layer.thickness_um) / MS_PER_CM_TO_S_PER_M
+            apparent_ionic_conductivity(s_i, s_e, g, layer.thickness_um) * S_PER_M_TO_mS_PER_CM
         )
-        out[f"cathode_sigma_e/{f}"] = s_e / MS_PER_CM_TO_S_PER_M
+        out[f"cathode_sigma_e/{f}"] = s_e * S_PER_M_TO_mS_PER_CM
     return out
 
 

@@ -18,7 +18,8 @@ from drysheet.analysis.dc_polarisation import (
     electronic_conductivity_from_dc,
     ionic_conductivity_from_dc,
 )
-from drysheet.analysis.eis import S_PER_M_TO_mS_PER_CM, fit_blocking_cell_spectrum
+from drysheet.analysis.eis import fit_blocking_cell_spectrum
+from drysheet.constants import S_PER_M_TO_mS_PER_CM
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.instruments.dc_polarisation import (
     electron_blocking_transient,

@@ -9,6 +9,7 @@ sheets and In/InLi.
 
 from __future__ import annotations
 
+from drysheet.cell import SEPARATOR_PRESS_MPa
 from drysheet.constants import T_REF_K
 from drysheet.formulation import get_formulation
 from drysheet.layer import Layer, make_layer
@@ -30,7 +31,9 @@ SEPARATOR_PTFE_SCREEN_WT_PCT = (0.0, 0.2, 0.5, 0.75, 1.0)  # docs/system.md §2
 def separator_layer(ptfe_wt_pct: float) -> Layer:
     """The separator of the EIS measurement at a PTFE fraction (0 = pellet)."""
     route = (
-        DrySheet(ptfe_wt_pct=ptfe_wt_pct) if ptfe_wt_pct > 0 else PowderPressing(pressure_MPa=62.0)
+        DrySheet(ptfe_wt_pct=ptfe_wt_pct)
+        if ptfe_wt_pct > 0
+        else PowderPressing(pressure_MPa=SEPARATOR_PRESS_MPa)
     )
     return make_layer(
         "separator",

@@ -12,13 +12,12 @@ from __future__ import annotations
 import pandas as pd
 
 from drysheet.pool import SimulatorPool
-from drysheet.protocols import RATE_TEST_C, c_rate_label, study_protocol
+from drysheet.protocols import LONG_BLOCK_LABEL, RATE_TEST_C, c_rate_label, study_protocol
 from drysheet.result import Result, capacity_retention_pct
 from drysheet.study.cells import study_cells
 from drysheet.study.observables import Observable
 
 RATE_CYCLES = 3  # cycles per rate step (the study does not say; see drysheet.protocols)
-LONG_BLOCK = "long C/5"
 
 
 def cycling_observables(key: tuple[str, str], result: Result) -> list[Observable]:
@@ -45,10 +44,12 @@ def cycling_observables(key: tuple[str, str], result: Result) -> list[Observable
                     "mAh/g",
                 )
             )
-    long = cyc[cyc["label"] == LONG_BLOCK]
+    long = cyc[cyc["label"] == LONG_BLOCK_LABEL]
     if len(long) > 1:
         rows.append(
-            Observable(f"retention_100/{f}/{a}", capacity_retention_pct(cyc, label=LONG_BLOCK), "%")
+            Observable(
+                f"retention_100/{f}/{a}", capacity_retention_pct(cyc, label=LONG_BLOCK_LABEL), "%"
+            )
         )
     return rows
 

@@ -33,8 +33,8 @@ from drysheet.cell import Cell
 from drysheet.constants import FARADAY_C_PER_MOL
 from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.materials import ONE_C_mA_PER_g
+from drysheet.protocols import LONG_BLOCK_LABEL
 from drysheet.result import Result
-from drysheet.study.cycling import LONG_BLOCK
 
 C5_CURRENT_mA_PER_g = 0.2 * ONE_C_mA_PER_g
 
@@ -44,7 +44,7 @@ def mechanism_breakdown(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
     rows = []
     for (f, a), res in results.items():
         cyc, states = res.cycles, res.extras["cycle_states"].set_index("cycle")
-        block = cyc[(cyc["label"] == LONG_BLOCK) & (cyc["discharge_capacity_mAh_g"] > 0)]
+        block = cyc[(cyc["label"] == LONG_BLOCK_LABEL) & (cyc["discharge_capacity_mAh_g"] > 0)]
         if len(block) < 2:
             continue
         first, last = int(block["cycle"].iloc[0]), int(block["cycle"].iloc[-1])

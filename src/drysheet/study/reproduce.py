@@ -53,7 +53,7 @@ from drysheet.study.report import (
     write_report,
 )
 from drysheet.study.targets import load_targets
-from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_S_per_m
+from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_mS_cm
 
 # two DEMS states of charge this close count as "similar" (the study's wording, docs/system.md §5.6)
 SIMILAR_SOC_POINTS = 5.0
@@ -205,7 +205,7 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
         {
             "ptfe_wt_pct": ptfe,
             "sigma_mS_cm": [
-                10 * ionic_conductivity_S_per_m(exp.separator_layer(p), T_measure) for p in ptfe
+                ionic_conductivity_mS_cm(exp.separator_layer(p), T_measure) for p in ptfe
             ],
         }
     )
