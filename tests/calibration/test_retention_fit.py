@@ -12,7 +12,6 @@ from drysheet.calibration.least_squares import (
 )
 from drysheet.calibration.retention_fit import (
     cells_to_refit,
-    fit_summary,
     leave_one_out_errors,
     leverages,
 )
@@ -77,19 +76,3 @@ def test_exact_loo_refits_the_flagged_cells_or_all():
     assert cells_to_refit(keys, h, "all") == keys
     with pytest.raises(ValueError, match="flagged"):
         cells_to_refit(keys, h, "some")
-
-
-def test_fit_summary_counts_within_tolerance_and_leaves_flagged_loo_rows_out():
-    def row(error, loo, h, method):
-        return {"error": error, "leave_one_out_error": loo, "leverage": h, "loo_method": method}
-
-    residuals = {
-        "a": row(1.0, 2.0, 0.3, "linearised"),
-        "b": row(-4.0, -30.0, 0.9, "linearised, h > 0.5"),  # overstated: left out
-        "c": row(0.0, 4.0, 0.97, "refit"),  # refitted: kept whatever its leverage
-    }
-    s = fit_summary(residuals)
-    assert s["within_tolerance"] == 2 and s["cells"] == 3
-    assert s["rms_error"] == pytest.approx(np.sqrt(17.0 / 3))
-    assert s["loo_cells"] == 2
-    assert s["loo_rms_error"] == pytest.approx(np.sqrt(10.0))

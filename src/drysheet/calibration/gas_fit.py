@@ -33,10 +33,10 @@ from drysheet.calibration.least_squares import (
 )
 from drysheet.instruments.dems import dems_cell, run_dems, simulate_dems_cell
 from drysheet.model import gas as gas_model
+from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE as CALIBRATED_ARCHITECTURE
 from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters
 from drysheet.study.targets import load_targets
 
-CALIBRATED_ARCHITECTURE = "powder-powder"
 RELATIVE_UNCERTAINTY = 0.10  # assumed uncertainty of a DEMS amount (estimate)
 FITTED_GAS = {
     "h2_inventory_umol_g": "H2",

@@ -53,22 +53,21 @@ from drysheet.pool import SimulatorPool
 from drysheet.protocols import LONG_BLOCK_LABEL, study_protocol
 from drysheet.result import Result, capacity_retention_pct
 from drysheet.study.cells import STUDY_CELLS, nine_study_cells
+from drysheet.study.retention_summary import (
+    LEVERAGE_UNRELIABLE,
+    LOO_FLAGGED,
+    LOO_LINEARISED,
+    LOO_REFIT,
+    TOLERANCE_PCT,
+)
 from drysheet.study.targets import load_targets
 
 PARAMETERS = registry_parameters("retention_fit")  # names, bounds: drysheet.model.registry
-TOLERANCE_PCT = 3.0
 FAILED_CELL_RESIDUAL = 30.0  # a cell the solver cannot run counts as a large miss
 # residual evaluations per fit (scipy's max_nfev, Jacobians not counted): each costs
 # the nine cells x 100 cycles (~50 s on two cores); starts from the stored values
 MAX_EVALUATIONS = 10
-# above this leverage a cell alone pins a parameter: e_i / (1 - h_ii) diverges as
-# h_ii -> 1 and overstates the LOO error; only --exact-loo refits say more
-LEVERAGE_UNRELIABLE = 0.5
 EXACT_LOO_CHOICES = ("none", "flagged", "all")  # which LOO rows are refitted
-# how each row's LOO error was obtained (its ``loo_method``)
-LOO_LINEARISED = "linearised"
-LOO_FLAGGED = f"linearised, h > {LEVERAGE_UNRELIABLE}"  # overstated: not to be trusted
-LOO_REFIT = "refit"
 
 
 def target_values() -> dict[str, float]:
@@ -178,27 +177,6 @@ def run_fit(
             if checkpoint:
                 checkpoint(result, model, targets, loo)
     return result, model, targets, loo
-
-
-def fit_summary(residuals: dict[str, dict]) -> dict[str, float]:
-    """In-sample and leave-one-out summary of a ``residuals`` block (% points): RMS error,
-    cells within `TOLERANCE_PCT`, and the LOO RMS over the trustworthy rows (refitted,
-    or linearised with h <= `LEVERAGE_UNRELIABLE`); `LOO_FLAGGED` rows are left out."""
-    errors = np.array([row["error"] for row in residuals.values()])
-    trusted = np.array(
-        [
-            row["leave_one_out_error"]
-            for row in residuals.values()
-            if row["loo_method"] in (LOO_REFIT, LOO_LINEARISED)
-        ]
-    )
-    return {
-        "rms_error": float(np.sqrt(np.mean(errors**2))),
-        "within_tolerance": int(np.sum(np.abs(errors) <= TOLERANCE_PCT)),
-        "cells": len(errors),
-        "loo_rms_error": float(np.sqrt(np.mean(trusted**2))) if trusted.size else float("nan"),
-        "loo_cells": int(trusted.size),
-    }
 
 
 def write_calibration(result: FitResult, records: dict, exact_loo: str, path: Path) -> None:

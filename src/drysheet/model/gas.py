@@ -74,6 +74,8 @@ from drysheet.model.ncm85 import IN_INLI_VS_LI_V
 from drysheet.result import CURRENT, TIME, VOLTAGE, Result
 
 GAS_CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "gas_calibration.yaml"
+# the DEMS cell whose gas amounts the constants are fitted to (the other is predicted)
+GAS_CALIBRATED_ARCHITECTURE = "powder-powder"
 GASES = ("H2", "O2", "CO2", "SO2")
 #: electrons per molecule, for the charge equivalent of the gases (see module docstring)
 ELECTRONS_PER_MOLECULE = {"H2": 2, "O2": 4, "CO2": 2, "SO2": 4}

@@ -45,8 +45,7 @@ class Observable:
 @cache
 def calibrated_keys() -> frozenset[str]:
     """Observable keys that a stored calibration was fitted to (its residuals)."""
-    from drysheet.calibration.gas_fit import CALIBRATED_ARCHITECTURE
-    from drysheet.model.gas import GAS_CALIBRATION_FILE
+    from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE, GAS_CALIBRATION_FILE
     from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
     from drysheet.transport import CALIBRATION_FILE
 
@@ -54,7 +53,7 @@ def calibrated_keys() -> frozenset[str]:
     for path in (CALIBRATION_FILE, CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE):
         keys |= set(_residual_names(path))
     keys |= {
-        f"dems/{CALIBRATED_ARCHITECTURE}/{gas}" for gas in _residual_names(GAS_CALIBRATION_FILE)
+        f"dems/{GAS_CALIBRATED_ARCHITECTURE}/{gas}" for gas in _residual_names(GAS_CALIBRATION_FILE)
     }
     return frozenset(keys)
 

@@ -18,14 +18,6 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
-from drysheet.calibration.retention_fit import (
-    LEVERAGE_UNRELIABLE,
-    LOO_FLAGGED,
-    LOO_LINEARISED,
-    LOO_REFIT,
-    TOLERANCE_PCT,
-    fit_summary,
-)
 from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
 from drysheet.model.gas import GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
@@ -51,6 +43,14 @@ from drysheet.study.report import (
     parameters_section,
     table_html,
     write_report,
+)
+from drysheet.study.retention_summary import (
+    LEVERAGE_UNRELIABLE,
+    LOO_FLAGGED,
+    LOO_LINEARISED,
+    LOO_REFIT,
+    TOLERANCE_PCT,
+    fit_summary,
 )
 from drysheet.study.targets import load_targets
 from drysheet.transport import CALIBRATION_FILE, ionic_conductivity_mS_cm
