@@ -25,7 +25,7 @@ from datetime import date
 from importlib.metadata import version
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import OptimizeResult, least_squares
 from scipy.stats import qmc
 
 from drysheet.model.registry import ModelParameter, fitted_by
@@ -162,12 +162,7 @@ def fit(
 
     jac = "2-point" if range_step is None else forward_difference
 
-    starts = np.empty((0, len(params)))
-    if n_starts > 0:
-        starts = qmc.scale(qmc.LatinHypercube(d=len(params), seed=seed).random(n_starts), lo, hi)
-    if initial is not None:
-        z0 = np.array([p.to_internal(initial[p.name]) for p in params])
-        starts = np.vstack([np.clip(z0, lo, hi), starts])
+    starts = _starts(params, n_starts, seed, initial)
     best = None
     for z0 in starts:
         res = least_squares(
@@ -184,17 +179,43 @@ def fit(
             best = res
     if best is None:
         raise ValueError("fit: no start (n_starts is 0 and no initial values given)")
-    values = unpack(best.x)
-    n_par = len(params)
     n_res = best.fun.size if interval_onset is None else best.fun.size // 2
+    return _fit_result(params, unpack(best.x), best, n_res, len(starts))
+
+
+def _starts(
+    params: list[FitParameter], n_starts: int, seed: int, initial: dict[str, float] | None
+) -> np.ndarray:
+    """Start points (internal coordinates): ``initial`` (clipped to the bounds) first, then
+    ``n_starts`` points of a Latin hypercube over the bounds."""
+    lo, hi = np.array([p.internal_bounds for p in params], dtype=float).T
+    starts = np.empty((0, len(params)))
+    if n_starts > 0:
+        starts = qmc.scale(qmc.LatinHypercube(d=len(params), seed=seed).random(n_starts), lo, hi)
+    if initial is not None:
+        z0 = np.array([p.to_internal(initial[p.name]) for p in params])
+        starts = np.vstack([np.clip(z0, lo, hi), starts])
+    return starts
+
+
+def _fit_result(
+    params: list[FitParameter],
+    values: dict[str, float],
+    best: OptimizeResult,
+    n_res: int,
+    n_starts: int,
+) -> FitResult:
+    """The `FitResult` of scipy's best solution: covariance s^2 (J^T J)^-1 from the first
+    ``n_res`` residuals (the observations, without interval penalties) and 1-sigma values
+    mapped back from log10 by the delta method."""
     residuals, jac_observed = best.fun[:n_res], best.jac[:n_res]
-    dof = n_res - n_par
+    dof = n_res - len(params)
     s2 = float(residuals @ residuals) / dof if dof > 0 else 1.0
     try:
         cov = s2 * np.linalg.pinv(jac_observed.T @ jac_observed)
         std_internal = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     except np.linalg.LinAlgError:
-        cov, std_internal = None, np.full(n_par, np.nan)
+        cov, std_internal = None, np.full(len(params), np.nan)
     std = {
         p.name: (values[p.name] * np.log(10.0) * s if p.log else s)
         for p, s in zip(params, std_internal, strict=True)
@@ -205,7 +226,7 @@ def fit(
         std={k: float(v) for k, v in std.items()},
         residuals=residuals,
         cost=float(best.cost),
-        n_starts=len(starts),
+        n_starts=n_starts,
         success=bool(best.success),
         message=str(best.message),
         covariance=cov,

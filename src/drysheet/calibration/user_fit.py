@@ -244,46 +244,12 @@ def observations(
             for c in use
         ]
     if "voltage" in targets:
-        if not isinstance(measured, Result) or measured.timeseries.empty:
-            raise DrysheetInputError(
-                "target 'voltage' needs a measured time series (a cycler file), "
-                "not a per-cycle table"
-            )
-        ts, mass = measured.timeseries, measured.meta.get("cam_mass_g")
-        if not isinstance(mass, Real) or not mass > 0:
-            raise DrysheetInputError("target 'voltage': the measured Result has no cam_mass_g")
-        pool = sorted(
-            {int(c) for c in ts[CYCLE].unique()}
-            & in_protocol
-            & (wanted if wanted is not None else in_protocol)
+        allowed = in_protocol & (wanted if wanted is not None else in_protocol)
+        voltage_rows = _voltage_observations(
+            measured, allowed, voltage_cycles, tolerances["voltage"], notes
         )
-        chosen = sorted(set(voltage_cycles)) if voltage_cycles is not None else pool
-        missing = sorted(set(chosen) - set(pool))
-        if missing:
-            raise DrysheetInputError(
-                f"voltage cycles {missing}: not in both the measured data and the protocol "
-                f"(and the chosen cycles); available: {pool}"
-            )
-        for c in chosen:
-            for direction in DIRECTIONS:
-                q, v = voltage_curve(ts, c, direction, mass)
-                if q.size < 2 or q[-1] < MIN_CURVE_CAPACITY_mAh_g:
-                    notes.append(f"cycle {c} has no measured {direction} curve; not fitted")
-                    continue
-                grid = q[-1] * np.linspace(*VOLTAGE_SPAN, VOLTAGE_POINTS)
-                fitted_cycles.add(c)
-                rows += [
-                    {
-                        "target": "voltage",
-                        "cycle": c,
-                        "direction": direction,
-                        "capacity_mAh_g": g,
-                        "measured": m,
-                        "tolerance": tolerances["voltage"],
-                        "unit": "V",
-                    }
-                    for g, m in zip(grid, np.interp(grid, q, v), strict=True)
-                ]
+        fitted_cycles.update(row["cycle"] for row in voltage_rows)
+        rows += voltage_rows
     if not rows:
         measured_cycles = sorted(int(c) for c in table[CYCLE])
         chosen_text = f", chosen cycles {_span(sorted(wanted))}" if wanted is not None else ""
@@ -306,6 +272,54 @@ def observations(
     if extra:
         notes.append(f"measured cycles {_span(extra)} are beyond the protocol; not fitted")
     return pd.DataFrame(rows), notes
+
+
+def _voltage_observations(
+    measured: Result | pd.DataFrame,
+    allowed: set[int],
+    voltage_cycles: Sequence[int] | None,
+    tolerance: float,
+    notes: list[str],
+) -> list[dict]:
+    """Observation rows of the measured voltage curves: `VOLTAGE_POINTS` voltages per
+    charge and discharge of each of ``voltage_cycles`` (default: every measured cycle in
+    ``allowed``); a half-cycle without a curve is noted in ``notes``."""
+    if not isinstance(measured, Result) or measured.timeseries.empty:
+        raise DrysheetInputError(
+            "target 'voltage' needs a measured time series (a cycler file), not a per-cycle table"
+        )
+    ts, mass = measured.timeseries, measured.meta.get("cam_mass_g")
+    if not isinstance(mass, Real) or not mass > 0:
+        raise DrysheetInputError("target 'voltage': the measured Result has no cam_mass_g")
+    pool = sorted({int(c) for c in ts[CYCLE].unique()} & allowed)
+    chosen = sorted(set(voltage_cycles)) if voltage_cycles is not None else pool
+    missing = sorted(set(chosen) - set(pool))
+    if missing:
+        raise DrysheetInputError(
+            f"voltage cycles {missing}: not in both the measured data and the protocol "
+            f"(and the chosen cycles); available: {pool}"
+        )
+    rows: list[dict] = []
+    for c in chosen:
+        for direction in DIRECTIONS:
+            q, v = voltage_curve(ts, c, direction, mass)
+            if q.size < 2 or q[-1] < MIN_CURVE_CAPACITY_mAh_g:
+                notes.append(f"cycle {c} has no measured {direction} curve; not fitted")
+                continue
+            grid = q[-1] * np.linspace(*VOLTAGE_SPAN, VOLTAGE_POINTS)
+            rows += [
+                {
+                    "target": "voltage",
+                    "cycle": c,
+                    "direction": direction,
+                    "capacity_mAh_g": g,
+                    "measured": m,
+                    "tolerance": tolerance,
+                    "unit": "V",
+                }
+                for g, m in zip(grid, np.interp(grid, q, v), strict=True)
+            ]
+    return rows
 
 
 def model_values(simulated: Result | None, obs: pd.DataFrame) -> np.ndarray:
@@ -483,48 +497,16 @@ def fit_cell(
     if not isinstance(cell, Cell):
         raise DrysheetInputError(f"cell: expected a drysheet Cell, got {type(cell).__name__}")
     params = fit_parameters(parameters, bounds)
-    targets = tuple(dict.fromkeys(targets))
-    unknown = [t for t in targets if t not in TARGETS]
-    if unknown or not targets:
-        raise DrysheetInputError(f"targets: {unknown or 'none'} given; allowed: {list(TARGETS)}")
-    tol = {t: TARGETS[t].tolerance for t in TARGETS}
-    for name, value in (tolerances or {}).items():
-        if name not in TARGETS:
-            raise DrysheetInputError(f"tolerances: {name!r} is none of {list(TARGETS)}")
-        tol[name] = require_number(f"tolerances: {name}", value)
-    if not isinstance(n_starts, int) or n_starts < 0:
-        raise DrysheetInputError(f"n_starts: must be a whole number >= 0, got {n_starts!r}")
-    if len(mesh) != 2 or any(not isinstance(n, int) or n < 3 for n in mesh):
-        raise DrysheetInputError(f"mesh: need two whole numbers (n_x, n_r) >= 3, got {mesh!r}")
-    if voltage_cycles is not None and "voltage" not in targets:
-        raise DrysheetInputError("voltage_cycles given but 'voltage' is not among the targets")
+    targets, tol, n_starts = _checked_settings(targets, tolerances, n_starts, mesh, voltage_cycles)
     obs, notes = observations(measured, protocol, targets, tol, cycles, voltage_cycles)
     constants = dict(calibrated_constants())
     start = _initial_values(params, constants, initial)
 
     sim = Simulator(protocol.truncated(int(obs["cycle"].max())), mesh=mesh)
-    bar = tqdm(desc="fit: model runs", unit="run", disable=not progress, leave=False)
-    best = [np.inf]
-
-    def run(values: Mapping[str, float]) -> Result | None:
-        try:
-            return sim.run(cell, calibrated={**constants, **values})
-        except SimulationError:
-            return None
-
-    def residuals(values: dict[str, float]) -> np.ndarray:
-        model = model_values(run(values), obs)
-        r = np.nan_to_num(
-            (model - obs["measured"].to_numpy()) / obs["tolerance"].to_numpy(), nan=FAILED_RESIDUAL
-        )
-        best[0] = min(best[0], 0.5 * float(r @ r))
-        bar.update()
-        bar.set_postfix(best_cost=f"{best[0]:.4g}", refresh=False)
-        return r
-
+    runs = _ModelRuns(sim, cell, constants, obs, progress)
     try:
         result = fit(
-            residuals,
+            runs.residuals,
             params,
             n_starts=n_starts,
             seed=seed,
@@ -533,23 +515,12 @@ def fit_cell(
             range_step=fd_step,
         )
     finally:
-        bar.close()
-    simulated = run(result.values)
-    if simulated is None:
-        notes.append("the model fails at the best fit; the residual table has no model values")
-    elif simulated.status is not None and not simulated.status.ok:
-        notes.append(f"model at the best fit: {simulated.status}")
-    notes += _diagnostics(result)
-    names = [p.name for p in params]
-    corr = result.correlation
-    correlation = pd.DataFrame(
-        corr if corr is not None else np.full((len(names), len(names)), np.nan),
-        index=names,
-        columns=names,
-    )
+        runs.bar.close()
+    simulated = runs.run(result.values)
+    notes += _diagnostics(result, simulated)
     return CellFit(
         result=result,
-        correlation=correlation,
+        correlation=_correlation_table(result),
         residuals=residual_table(obs, model_values(simulated, obs)),
         simulated=simulated,
         measured=measured,
@@ -568,6 +539,77 @@ def fit_cell(
             "max_nfev": max_nfev,
         },
         notes=notes,
+    )
+
+
+class _ModelRuns:
+    """The fit's model: one built `Simulator` re-solved for each set of values, its
+    residuals in tolerance units (`FAILED_RESIDUAL` where the model has no value), and a
+    progress bar of runs showing the best cost so far."""
+
+    def __init__(
+        self,
+        sim: Simulator,
+        cell: Cell,
+        constants: Mapping[str, float],
+        obs: pd.DataFrame,
+        progress: bool,
+    ):
+        self.sim, self.cell, self.constants, self.obs = sim, cell, constants, obs
+        self.bar = tqdm(desc="fit: model runs", unit="run", disable=not progress, leave=False)
+        self.best_cost = np.inf
+
+    def run(self, values: Mapping[str, float]) -> Result | None:
+        try:
+            return self.sim.run(self.cell, calibrated={**self.constants, **values})
+        except SimulationError:
+            return None
+
+    def residuals(self, values: dict[str, float]) -> np.ndarray:
+        model = model_values(self.run(values), self.obs)
+        scaled = (model - self.obs["measured"].to_numpy()) / self.obs["tolerance"].to_numpy()
+        r = np.nan_to_num(scaled, nan=FAILED_RESIDUAL)
+        self.best_cost = min(self.best_cost, 0.5 * float(r @ r))
+        self.bar.update()
+        self.bar.set_postfix(best_cost=f"{self.best_cost:.4g}", refresh=False)
+        return r
+
+
+def _checked_settings(
+    targets: Sequence[str],
+    tolerances: Mapping[str, float] | None,
+    n_starts: int,
+    mesh: tuple[int, int],
+    voltage_cycles: Sequence[int] | None,
+) -> tuple[tuple[str, ...], dict[str, float], int]:
+    """The fitted targets (checked, duplicates dropped), every target's tolerance
+    (`TARGETS`' unless overridden) and the number of starts; checks the mesh and that
+    voltage cycles come with the voltage target."""
+    n_starts = int(require_number("n_starts", n_starts, allow_equal=True, integer=True))
+    if len(mesh) != 2 or any(not isinstance(n, int) or n < 3 for n in mesh):
+        raise DrysheetInputError(f"mesh: need two whole numbers (n_x, n_r) >= 3, got {mesh!r}")
+    targets = tuple(dict.fromkeys(targets))
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown or not targets:
+        raise DrysheetInputError(f"targets: {unknown or 'none'} given; allowed: {list(TARGETS)}")
+    tol = {t: TARGETS[t].tolerance for t in TARGETS}
+    for name, value in (tolerances or {}).items():
+        if name not in TARGETS:
+            raise DrysheetInputError(f"tolerances: {name!r} is none of {list(TARGETS)}")
+        tol[name] = require_number(f"tolerances: {name}", value)
+    if voltage_cycles is not None and "voltage" not in targets:
+        raise DrysheetInputError("voltage_cycles given but 'voltage' is not among the targets")
+    return targets, tol, n_starts
+
+
+def _correlation_table(result: FitResult) -> pd.DataFrame:
+    """The fitted parameters' correlation matrix, named (NaN when it is unknown)."""
+    names = [p.name for p in result.parameters]
+    corr = result.correlation
+    return pd.DataFrame(
+        corr if corr is not None else np.full((len(names), len(names)), np.nan),
+        index=names,
+        columns=names,
     )
 
 
@@ -599,9 +641,14 @@ def _initial_values(
     return start
 
 
-def _diagnostics(result: FitResult) -> list[str]:
-    """Notes on parameters at a bound or not determined by the data."""
+def _diagnostics(result: FitResult, simulated: Result | None) -> list[str]:
+    """Notes on the model at the best fit (``simulated``; None if it failed) and on
+    parameters at a bound or not determined by the data."""
     notes = []
+    if simulated is None:
+        notes.append("the model fails at the best fit; the residual table has no model values")
+    elif simulated.status is not None and not simulated.status.ok:
+        notes.append(f"model at the best fit: {simulated.status}")
     for p in result.parameters:
         lo, hi = p.internal_bounds
         z = p.to_internal(result.values[p.name])

@@ -22,6 +22,7 @@ from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
 from drysheet.model.gas import GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
+from drysheet.result import Result
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.cells import study_cells
 from drysheet.study.conductivity import run_conductivity
@@ -236,7 +237,21 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
     obs, results, errors = run_cycling(progress=progress)
     rows.extend(obs)
     capacities = capacity_table(results)
-    first_figs = [
+    return [
+        _first_cycle_section(obs, results, capacities, errors, figs_dir),
+        _degradation_section(rows, obs, results, capacities, figs_dir),
+    ]
+
+
+def _first_cycle_section(
+    obs: list[Observable],
+    results: dict[tuple[str, str], Result],
+    capacities: pd.DataFrame,
+    errors: list[str],
+    figs_dir: Path,
+) -> Section:
+    """First cycles (calibrated) and rate capability (predicted), Fig. 3a-f and m-o."""
+    figures = [
         (
             "Fig. 3a-c-like: first-cycle voltage curves",
             _save(fig3_voltage_curves(results), figs_dir, "fig3a-c_first_cycle_voltage_curves"),
@@ -266,7 +281,34 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
             ),
         ),
     ]
-    cycling_figs = [
+    problems = (
+        "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(errors)) + "</pre>"
+        if errors
+        else ""
+    )
+    first_text = (
+        f"<p>Protocol: 1 h rest, 2 x C/10, rate test C/10, C/5, C/2, 1C with {RATE_CYCLES} "
+        "cycles per step (charge and discharge at the same rate; the study does not state "
+        "its choice), then C/5 to 100 cycles; a 1-minute rest opens each cycle after the "
+        "first; 2.3-3.7 V vs In/InLi, 45 °C. Second-cycle CE and the rate capability are "
+        "predictions: they were not fitted.</p>" + _calibration_html(CELL_CALIBRATION_FILE)
+    )
+    return Section(
+        "First cycle and rate capability (Fig. 3a-f, 3m-o)", first_text + problems, figures
+    )
+
+
+def _degradation_section(
+    rows: list[Observable],
+    obs: list[Observable],
+    results: dict[tuple[str, str], Result],
+    capacities: pd.DataFrame,
+    figs_dir: Path,
+) -> Section:
+    """Capacity over the protocol and retention (Fig. 3g-l), the fade's mechanism
+    breakdown (its rows join ``rows``) and the post-mortem proxies (CSV beside the
+    figures' folder)."""
+    figures = [
         (
             "Fig. 3g-i-like: discharge capacity over the protocol",
             _save(
@@ -283,18 +325,6 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
             ),
         ),
     ]
-    problems = (
-        "<p><b>Simulation problems:</b></p><pre>" + html.escape("\n".join(errors)) + "</pre>"
-        if errors
-        else ""
-    )
-    first_text = (
-        f"<p>Protocol: 1 h rest, 2 x C/10, rate test C/10, C/5, C/2, 1C with {RATE_CYCLES} "
-        "cycles per step (charge and discharge at the same rate; the study does not state "
-        "its choice), then C/5 to 100 cycles; a 1-minute rest opens each cycle after the "
-        "first; 2.3-3.7 V vs In/InLi, 45 °C. Second-cycle CE and the rate capability are "
-        "predictions: they were not fitted.</p>" + _calibration_html(CELL_CALIBRATION_FILE)
-    )
     breakdown = mechanism_breakdown(results)
     autopsy = post_mortem(results, study_cells())
     breakdown.to_csv(figs_dir.parent / "mechanism_breakdown.csv", index=False)
@@ -328,20 +358,15 @@ def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) ->
         "constant, S2- higher in pellets; pellets crack and detach). See "
         "drysheet.study.degradation for how each proxy is defined.</p>"
     )
-    return [
-        Section(
-            "First cycle and rate capability (Fig. 3a-f, 3m-o)", first_text + problems, first_figs
-        ),
-        Section(
-            "Capacity over 100 cycles: degradation mechanisms and post mortem (Fig. 3g-l)",
-            cycling_text,
-            cycling_figs,
-            [
-                breakdown_text + table_html(breakdown, HEADERS, BREAKDOWN_DECIMALS),
-                autopsy_text + table_html(autopsy, HEADERS) + table_html(orderings, HEADERS),
-            ],
-        ),
-    ]
+    return Section(
+        "Capacity over 100 cycles: degradation mechanisms and post mortem (Fig. 3g-l)",
+        cycling_text,
+        figures,
+        [
+            breakdown_text + table_html(breakdown, HEADERS, BREAKDOWN_DECIMALS),
+            autopsy_text + table_html(autopsy, HEADERS) + table_html(orderings, HEADERS),
+        ],
+    )
 
 
 def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
