@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from drysheet.constants import ZERO_CELSIUS_K
 from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
 from drysheet.formulation import Formulation, get_formulation
 from drysheet.layer import Layer, make_layer
@@ -73,7 +74,7 @@ class Cell(InputModel):
 
     @property
     def temperature_K(self) -> float:
-        return self.temperature_C + 273.15
+        return self.temperature_C + ZERO_CELSIUS_K
 
     @property
     def cathode(self) -> Layer:

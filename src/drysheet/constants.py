@@ -13,6 +13,7 @@ from typing import Any
 FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018 (exact: N_A e)
 GAS_CONSTANT_J_PER_MOL_K = 8.314462618  # CODATA 2018 (exact: N_A k_B)
 BOLTZMANN_EV_PER_K = 8.617333262e-5  # CODATA 2018
+ZERO_CELSIUS_K = 273.15  # 0 °C in K (definition)
 T_REF_K = 298.15  # 25 °C: the reference temperature of every Arrhenius law in drysheet
 S_PER_M_TO_mS_PER_CM = 10.0  # conductivity: 1 S/m = 1000 mS / 100 cm
 

@@ -30,7 +30,12 @@ import numpy as np
 import pandas as pd
 import pybamm
 
-from drysheet.constants import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K, arrhenius
+from drysheet.constants import (
+    FARADAY_C_PER_MOL,
+    GAS_CONSTANT_J_PER_MOL_K,
+    ZERO_CELSIUS_K,
+    arrhenius,
+)
 from drysheet.errors import DrysheetInputError, require_number
 from drysheet.layer import Layer
 from drysheet.model import anode_interphase
@@ -135,7 +140,7 @@ def run_symmetric_cell(
     i0 = within("current_mA_cm2", current_mA_cm2, minimum=1e-4, maximum=10.0) * 10.0  # A/m2
     t_half = within("half_cycle_h", half_cycle_h, minimum=1e-3, maximum=1e3) * 3600.0
     n_cycles = int(within("n_cycles", n_cycles, minimum=1, maximum=1e4, integer=True))
-    T = within("temperature_C", temperature_C, minimum=-40.0, maximum=120.0) + 273.15
+    T = within("temperature_C", temperature_C, minimum=-40.0, maximum=120.0) + ZERO_CELSIUS_K
     pool = anode_interphase.interfacial_ptfe_mol_m2(separator)
     inputs = {
         "Separator area resistance [Ohm.m2]": separator.thickness_um
