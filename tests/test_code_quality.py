@@ -64,8 +64,10 @@ def test_no_run_status_is_parsed_from_a_string():
 MAX_FUNCTION_LINES = 80
 # Functions allowed to be longer, each with the reason, keyed "path::qualified.name"
 # (path relative to src/drysheet): an equation system that reads better whole may go
-# here. None today (SolidStateHalfCell.__init__, 230 lines, is now a core plus submodels).
-LONG_FUNCTIONS: dict[str, str] = {}
+# here. (SolidStateHalfCell.__init__, 230 lines, is now a core plus submodels.)
+LONG_FUNCTIONS: dict[str, str] = {
+    "cli.py::fit": "a typer command: 51 of its lines declare its 18 options, the body is 32",
+}
 
 
 def _functions(tree: ast.AST, prefix: str = "") -> Iterator[tuple[str, ast.AST]]:
