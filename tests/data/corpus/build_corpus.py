@@ -1,0 +1,206 @@
+"""Assemble this corpus from bare git clones of its source repositories.
+
+    python tests/data/corpus/build_corpus.py MIRRORS OUT
+
+MIRRORS holds one bare clone per source as ``<owner>+<name>/repo``; OUT receives the
+files, MANIFEST.yaml and LICENSES/. Files are copied byte for byte from each source's
+HEAD, except long EC-Lab .mpt exports, which keep their header and first data rows
+(recorded as ``cut`` in the manifest). Needs xarray to read yadg's pickled references.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+SOURCES = {  # repository: (licence, licence file, copy in LICENSES/)
+    "dgbowl/yadg": ("GPL-3.0-or-later", "LICENSE", "LICENSE-yadg"),
+    "g-kimbell/fastnda": ("BSD-3-Clause", "LICENSE", "LICENSE-fastnda"),
+    "ECSHackWeek/impedance.py": ("MIT", "LICENSE", "LICENSE-impedance-py.txt"),
+    "ImperialCollegeLondon/PyProBE": ("BSD-3-Clause", "LICENSE", "LICENSE-PyProBE"),
+    "ROVI-org/battery-data-toolkit": ("Apache-2.0", "LICENSE", "LICENSE-battery-data-toolkit"),
+}
+YADG, FASTNDA = "dgbowl/yadg", "g-kimbell/fastnda"
+
+#: EC-Lab runs in yadg's test data with both the .mpr and its .mpt export.
+ECLAB_RUNS = (
+    "bcd.issue_241", "ca.issue_149", "ca", "coc.issue_185", "cov.issue_185", "cp.issue_149",
+    "cp.issue_61", "cp", "cv.issue_149", "cv.issue_217", "cv", "cva.issue_202",
+    "gcpl.issue_149", "gcpl.issue_211", "gcpl.issue_226.CxN", "gcpl.issue_226.I",
+    "gcpl.pr_182.1", "geis.issue_149", "geis", "lsv.issue_195", "lsv", "mb.issue_149",
+    "mb.issue_218", "mb.issue_223", "mb.issue_95", "mb", "ocv.issue_149", "ocv",
+    "peis.issue_149", "peis.issue_225.ewe_ece", "peis.issue_225.no_ece", "peis", "vsp_ocv_wo",
+    "vsp_peis_with",
+)  # fmt: skip
+ECLAB_IMPEDANCE = ("peis", "geis", "vsp_peis_with")
+#: EC-Lab 11.50+ .mpr files with a column ID galvani 0.5 does not know.
+NEW_MPR = {
+    "coc.issue_185": 182, "cov.issue_185": 182, "cv.issue_149": 182, "cv.issue_217": 185,
+    "lsv.issue_195": 185, "mb.issue_223": 112, "peis.issue_225.ewe_ece": 215,
+}  # fmt: skip
+MAX_MPT_BYTES = 150_000
+#: Neware runs in fastnda's test data that are not NewareNDA's test files.
+NEWARE_RUNS = ("21_10_7_85", "interp-test", "nw4-120-1-6-53", "scrubbed_ndc2")
+
+COUNTERS = (
+    "drysheet integrates the sampled current instead of EC-Lab's own charge counter "
+    "(dQ/C, (Q-Qo)/C), which differs with coarse logging and loops"
+)
+DERIVED_I = (
+    "current derived from dq/mA.h (the .mpr stores none) differs from EC-Lab's <I> "
+    "where a sample has no elapsed interval (EC-Lab writes 0)"
+)
+XFAIL = {
+    **{
+        f"biologic/{run}.{ext}": COUNTERS
+        for run in (
+            "ca.issue_149",
+            "ca",
+            "cp.issue_149",
+            "cp.issue_61",
+            "cp",
+            "cva.issue_202",
+            "lsv",
+        )
+        for ext in ("mpr", "mpt")
+    },
+    **{
+        f"biologic/{run}.mpr": DERIVED_I
+        for run in ("gcpl.issue_211", "gcpl.issue_226.CxN", "gcpl.issue_226.I")
+    },
+    **{
+        f"biologic/{run}.mpr": f"EC-Lab 11.50+ .mpr: galvani 0.5 does not know column ID {col}"
+        for run, col in NEW_MPR.items()
+    },
+    "biologic/peis.issue_225.ewe_ece.mpt": "EIS .mpt whose header repeats column names is refused",
+    "neware/interp-test.csv": "Neware BTSDA CSV export (time as hh:mm:ss, current in uA)",
+}
+#: yadg's variable names -> EC-Lab column names (unit from the variable's attrs)
+YADG_COLUMNS = {
+    "time": "time", "Ewe": "Ewe", "<Ewe>": "<Ewe>", "I": "I", "<I>": "<I>", "dq": "dq",
+    "(Q-Qo)": "(Q-Qo)", "cycle number": "cycle number", "freq": "freq", "Re(Z)": "Re(Z)",
+    "-Im(Z)": "-Im(Z)",
+}  # fmt: skip
+YADG_UNITS = {"s": "s", "V": "V", "mA": "mA", "mA·h": "mA.h", "C": "C", "Hz": "Hz", "Ω": "Ohm"}
+
+
+class Corpus:
+    def __init__(self, mirrors: Path, out: Path) -> None:
+        self.mirrors, self.out, self.entries = mirrors, out, []
+
+    def _git(self, repo: str, *args: str) -> bytes:
+        git_dir = self.mirrors / repo.replace("/", "+") / "repo"
+        return subprocess.run(
+            ["git", "--git-dir", str(git_dir), *args], capture_output=True, check=True
+        ).stdout
+
+    def show(self, repo: str, path: str) -> bytes:
+        return self._git(repo, "show", f"HEAD:{path}")
+
+    def write(self, dest: str, data: bytes) -> None:
+        target = self.out / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def add(
+        self, file: str, fmt: str, reader: str, repo: str, path: str, reference: dict,
+        cut: dict | None = None,
+    ) -> None:  # fmt: skip
+        entry = {
+            "file": file,
+            "format": fmt,
+            "reader": reader,
+            "source": {"repo": repo, "path": path, "commit": self._git(repo, "rev-parse", "HEAD")
+                       .decode().strip()},
+            "licence": SOURCES[repo][0],
+            "reference": reference,
+        }  # fmt: skip
+        if cut:
+            entry["cut"] = cut
+        if file in XFAIL:
+            entry["xfail"] = XFAIL[file]
+        self.entries.append(entry)
+
+    def finish(self) -> None:
+        (self.out / "MANIFEST.yaml").write_text(
+            yaml.safe_dump(self.entries, sort_keys=False, width=100, allow_unicode=True)
+        )
+        for repo, (_, path, name) in SOURCES.items():
+            self.write(f"LICENSES/{name}", self.show(repo, path))
+
+
+def cut_mpt(raw: bytes, max_bytes: int) -> tuple[bytes, int | None]:
+    """An EC-Lab export cut to its header and as many first data rows as fit in
+    ``max_bytes``, with the number of rows kept (None when not cut)."""
+    if len(raw) <= max_bytes:
+        return raw, None
+    lines = raw.split(b"\n")
+    n_header = 1
+    if lines[0].strip().endswith(b"ASCII FILE"):
+        n_header = int(lines[1].split(b":")[1])
+    size, n = sum(len(line) + 1 for line in lines[:n_header]), n_header
+    while n < len(lines) and size + len(lines[n]) + 1 <= max_bytes:
+        size, n = size + len(lines[n]) + 1, n + 1
+    return b"\n".join(lines[:n]) + b"\n", n - n_header
+
+
+def yadg_table(pickled: bytes) -> pd.DataFrame:
+    """yadg's extraction of an .mpt (a pickled DataTree) as a table with EC-Lab names."""
+    ds = pickle.loads(pickled).to_dataset()
+    columns = {}
+    for var, name in YADG_COLUMNS.items():
+        if var in ds:
+            unit = ds[var].attrs.get("units")
+            columns[f"{name}/{YADG_UNITS[unit]}" if unit else name] = ds[var].to_numpy()
+    return pd.DataFrame(columns)
+
+
+def add_eclab(corpus: Corpus) -> None:
+    for run in ECLAB_RUNS:
+        base = f"tests/test_x_eclab/{run}"
+        reader = "impedance" if run.split(".")[0] in ECLAB_IMPEDANCE else "cycler"
+        mpt, n_rows = cut_mpt(corpus.show(YADG, base + ".mpt"), MAX_MPT_BYTES)
+        cut = None if n_rows is None else {"rows": n_rows, "how": "first data rows of the .mpt"}
+        mpr_file, mpt_file = f"biologic/{run}.mpr", f"biologic/{run}.mpt"
+        corpus.write(mpr_file, corpus.show(YADG, base + ".mpr"))
+        corpus.write(mpt_file, mpt)
+        corpus.add(mpr_file, "biologic-mpr", reader, YADG, base + ".mpr",
+                   {"kind": "eclab-text", "file": mpt_file}, cut)  # fmt: skip
+        if run in NEW_MPR:  # galvani cannot read the .mpr: yadg's test reference instead
+            table = yadg_table(corpus.show(YADG, base + ".mpt.pkl"))
+            ref_file = f"{mpt_file}.yadg.csv"
+            corpus.write(ref_file, table.iloc[:n_rows].to_csv(index=False).encode())
+            ref = {"kind": "yadg-table", "file": ref_file, "from": base + ".mpt.pkl"}
+        else:
+            ref = {"kind": "eclab-binary", "file": mpr_file}
+        corpus.add(mpt_file, "biologic-mpt", reader, YADG, base + ".mpt", ref, cut)
+
+
+def add_neware(corpus: Corpus) -> None:
+    for run in NEWARE_RUNS:
+        base = f"tests/test_data/{run}"
+        file, ref_file = f"neware/{run}.ndax", f"neware/{run}.btsda.parquet"
+        corpus.write(file, corpus.show(FASTNDA, base + ".ndax"))
+        corpus.write(ref_file, corpus.show(FASTNDA, base + ".parquet"))
+        ref = {"kind": "btsda-export", "file": ref_file, "from": base + ".parquet"}
+        corpus.add(file, "neware-ndax", "cycler", FASTNDA, base + ".ndax", ref)
+    path = "tests/test_data/interp-test.csv"  # BTSDA's CSV export of interp-test.ndax
+    corpus.write("neware/interp-test.csv", corpus.show(FASTNDA, path))
+    ref = {"kind": "btsda-export", "file": "neware/interp-test.btsda.parquet"}
+    corpus.add("neware/interp-test.csv", "neware-csv", "cycler", FASTNDA, path, ref)
+
+
+def main(mirrors: Path, out: Path) -> None:
+    corpus = Corpus(mirrors, out)
+    add_eclab(corpus)
+    add_neware(corpus)
+    corpus.finish()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
