@@ -10,6 +10,7 @@ REAL_DATA = Path(__file__).parent / "data" / "real"
 REAL_FILES = (
     "00_test_02_MB_C01.mpr",
     "arbin_example.res",
+    "exampleDataBioLogic.mpt",
     "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr",
     "test.nda",
     "test.ndax",

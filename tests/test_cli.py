@@ -1,10 +1,11 @@
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from drysheet.analysis import read_cycler
+from drysheet.analysis import read_cycler, read_impedance
 from drysheet.cli import app
 from drysheet.result import cycle_table
 
@@ -169,3 +170,30 @@ def test_calibrate_writes_into_out_and_never_into_the_package(tmp_path, monkeypa
     assert written == [tmp_path / "cal" / "gas_calibration.yaml"]
     assert GAS_CALIBRATION_FILE.read_bytes() == stored
     assert "the stored gas calibration is unchanged" in res.output
+
+
+def test_analyze_an_impedance_spectrum(tmp_path):
+    """A real EC-Lab PEIS export (one arc) beside a cycler file: DRT, Z-HIT and KK.
+
+    References from the raw data: the arc's apex (largest -Im Z, at 0.30 Hz) gives
+    tau = 1/(2 pi f_apex); its width, Re Z at the lowest frequency less the
+    high-frequency plateau, the polarisation resistance.
+    """
+    mpt = NDAX.parent / "exampleDataBioLogic.mpt"
+    out = tmp_path / "an"
+    res = runner.invoke(app, ["analyze", str(mpt), str(NDAX), "--mass-mg", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "drt_peak_tau_s=[" in res.output and "zhit_rms_residual=" in res.output
+    assert (out / "exampleDataBioLogic_impedance.png").stat().st_size > 1000
+    assert (out / "test_cycles.csv").exists()
+    spectrum = read_impedance(mpt)
+    apex = spectrum.loc[spectrum["z_imag_ohm"].idxmin()]
+    plateau = spectrum.loc[spectrum["freq_Hz"] > 10, "z_real_ohm"].median()
+    width = spectrum["z_real_ohm"].iloc[-1] - plateau
+    drt = pd.read_csv(out / "exampleDataBioLogic_drt.csv")
+    tau_peak = drt["tau_s"][drt["gamma_ohm"].idxmax()]
+    assert tau_peak == pytest.approx(1 / (2 * np.pi * apex["freq_Hz"]), rel=0.2)
+    assert np.trapezoid(drt["gamma_ohm"], np.log(drt["tau_s"])) == pytest.approx(width, rel=0.05)
+    zhit = pd.read_csv(out / "exampleDataBioLogic_zhit.csv")
+    clean = zhit[zhit["freq_Hz"] < 3]  # below the noisy end, where |Z| scatters by 5 %
+    assert np.sqrt(np.mean(clean["residual"] ** 2)) < 0.01

@@ -142,7 +142,10 @@ def _cycle_table_text(cycles) -> str:
 def analyze(
     files: Annotated[
         list[Path],
-        typer.Argument(help="cycler files (.mpr, .mpt, .nda, .ndax, .res, MACCOR .txt, .csv)"),
+        typer.Argument(
+            help="cycler files (.mpr, .mpt, .nda, .ndax, .res, MACCOR .txt, .csv) or impedance "
+            "spectra (.mpt, .mpr, Gamry .DTA, .csv)"
+        ),
     ],
     mass_mg: Annotated[
         float | None, typer.Option("--mass-mg", help="CAM mass in mg (else from file metadata)")
@@ -171,7 +174,8 @@ def analyze(
         bool, typer.Option("--bdf", help="also write the time series as BDF CSV and Parquet")
     ] = False,
 ) -> None:
-    """Per-cycle tables and plots from measured cycler files, optionally beside a simulation."""
+    """Per-cycle tables and plots from measured cycler files, optionally beside a simulation;
+    DRT, Z-HIT and Kramers-Kronig of impedance spectra."""
     from drysheet.analysis.command import format_summary, run_analyze
     from drysheet.outputs import check_out_dir
     from drysheet.protocols import get_protocol

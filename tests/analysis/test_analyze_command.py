@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +78,23 @@ def test_protocol_like_the_measured_file(real_dir):
     empty = Result.from_timeseries(read_cycler(real_dir / GCPL).head(50), 0.010)
     with pytest.raises(DrysheetInputError, match="give one with --protocol"):
         protocol_like(empty, "short.mpr")
+
+
+def test_cycling_and_impedance_in_one_file(tmp_path):
+    """An EC-Lab table mixing a charge and a discharge (freq 0) with a PEIS sweep: both
+    analyses, into one summary."""
+    rows = ["time/s\tEwe/V\tI/mA\tNs\tfreq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm"]
+    rows += [f"{t}\t{3.0 + t / 1e4}\t1.0\t0\t0\t0\t0" for t in range(0, 3600, 60)]
+    rows += [f"{t}\t{3.4 - (t - 3600) / 1e4}\t-1.0\t1\t0\t0\t0" for t in range(3600, 7200, 60)]
+    for k, f in enumerate(np.logspace(4, -1, 51)):
+        z = 10 + 100 / (1 + 2j * np.pi * f * 1e-2)
+        rows.append(f"{7200 + k}\t3.0\t0.0\t2\t{f}\t{z.real}\t{-z.imag}")
+    path = tmp_path / "mixed.mpt"
+    path.write_text("\n".join(rows) + "\n")
+    (info,) = run_analyze([path], tmp_path / "out", 1.0, None, None)["files"]
+    assert info["n_cycles"] == 1
+    assert info["first_charge_capacity_mAh_g"] == pytest.approx(1000.0, rel=0.02)  # 1 mAh/mg
+    assert info["drt_peak_tau_s"] == [pytest.approx(1e-2, rel=0.1)]
+    assert {"cycles", "drt", "zhit", "impedance_plot"} <= set(info["outputs"])
+    assert info["zhit_max_abs_residual"] < 0.03
+    assert f"drt_peak_tau_s=[{info['drt_peak_tau_s'][0]:.4g}]" in format_summary(info)

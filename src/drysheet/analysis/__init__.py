@@ -1,5 +1,5 @@
-"""Analysis of measured data: cycler readers, impedance, DC polarisation, DEMS,
-ToF-SIMS and the analyze command.
+"""Analysis of measured data: cycler readers, impedance (circuit fit, Lin-KK, DRT, Z-HIT),
+DC polarisation, DEMS, ToF-SIMS and the analyze command.
 
 Measured records land in the same schema as simulations (:mod:`drysheet.result`).
 """
@@ -16,11 +16,15 @@ from drysheet.analysis.dc_polarisation import (
 )
 from drysheet.analysis.eis import (
     ArrheniusFit,
+    DistributionOfRelaxationTimes,
     IonicConductivityFit,
     KramersKronigSummary,
+    ZHitReconstruction,
     arrhenius_fit,
+    drt,
     fit_blocking_cell_spectrum,
     kramers_kronig,
+    zhit,
 )
 from drysheet.analysis.readers import FORMATS, detect_format, read_cycler, read_impedance
 
@@ -28,13 +32,16 @@ __all__ = [
     "FORMATS",
     "ArrheniusFit",
     "DCConductivity",
+    "DistributionOfRelaxationTimes",
     "IonicConductivityFit",
     "KramersKronigSummary",
     "SteadyState",
     "SteadyStateWarning",
+    "ZHitReconstruction",
     "apparent_ionic_conductivity",
     "arrhenius_fit",
     "detect_format",
+    "drt",
     "electronic_conductivity_from_dc",
     "fit_blocking_cell_spectrum",
     "ionic_conductivity_from_dc",
@@ -43,4 +50,5 @@ __all__ = [
     "read_cycler",
     "read_impedance",
     "steady_state",
+    "zhit",
 ]

@@ -1,4 +1,4 @@
-"""``drysheet analyze``: cycler files in, per-cycle CSV tables and figures out."""
+"""``drysheet analyze``: cycler and impedance files in, CSV tables and figures out."""
 
 from __future__ import annotations
 
@@ -8,13 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from drysheet.analysis.plots import cycle_summary_figure, save, voltage_capacity_figure
-from drysheet.analysis.readers import read_cycler
+from drysheet.analysis.eis import drt, kramers_kronig, zhit
+from drysheet.analysis.plots import (
+    cycle_summary_figure,
+    impedance_figure,
+    save,
+    voltage_capacity_figure,
+)
+from drysheet.analysis.readers import read_cycler, read_impedance
 from drysheet.bdf import SUFFIXES, write_bdf
 from drysheet.errors import DrysheetInputError, require_number
 from drysheet.protocols import Protocol, c_rate_label, first_cycles_protocol
-from drysheet.result import CYCLE, VOLTAGE, Result, capacity_retention_pct, write_cycler_csv
+from drysheet.result import (
+    CYCLE,
+    CYCLING,
+    VOLTAGE,
+    Result,
+    capacity_retention_pct,
+    write_cycler_csv,
+)
 
 
 def run_analyze(
@@ -26,11 +40,19 @@ def run_analyze(
     fmt: str | None = None,
     bdf: bool = False,
 ) -> dict:
-    """Analyse cycler files and write, per file, into ``out_dir``:
-    ``<stem>_timeseries.csv`` (re-readable with :func:`drysheet.analysis.read_cycler`),
-    ``<stem>_cycles.csv``, ``<stem>_voltage_capacity.png`` and ``<stem>_cycles.png``
-    (``<stem>_<suffix>`` when two inputs share a stem); with ``bdf`` also the time
-    series in the Battery Data Format, ``<stem>_bdf.csv`` and ``<stem>_bdf.parquet``.
+    """Analyse cycler and impedance files and write, per file, into ``out_dir``
+    (``<stem>_<suffix>`` when two inputs share a stem):
+
+    - cycling records: ``<stem>_timeseries.csv`` (re-readable with
+      :func:`drysheet.analysis.read_cycler`), ``<stem>_cycles.csv``,
+      ``<stem>_voltage_capacity.png`` and ``<stem>_cycles.png``; with ``bdf`` also the
+      time series in the Battery Data Format, ``<stem>_bdf.csv`` and ``<stem>_bdf.parquet``;
+    - impedance spectra (a file :func:`drysheet.analysis.read_impedance` reads, unless
+      ``fmt`` forces a cycler reader): ``<stem>_drt.csv`` (``tau_s, gamma_ohm``),
+      ``<stem>_zhit.csv`` (measured and Z-HIT modulus, residual) and
+      ``<stem>_impedance.png``; the summary gives the Lin-KK test, the DRT's peaks and
+      the Z-HIT residuals (:func:`analyze_impedance`). A file holding both (EIS inside a
+      cycling sequence) gets both when its cycler reader marks cycling samples.
 
     The CAM mass is ``cam_mass_mg`` if given, else the mass stored in the file (BioLogic
     characteristic mass, Neware active mass, drysheet CSV metadata); with neither, a
@@ -72,7 +94,79 @@ def _analyze_one(
     fmt: str | None,
     bdf: bool,
 ) -> dict[str, Any]:
-    ts = read_cycler(file, fmt=fmt)
+    spectrum = None if fmt is not None else _spectrum_or_none(file)
+    if spectrum is None:
+        ts = read_cycler(file, fmt=fmt)
+        return _analyze_cycling(file, ts, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, bdf)
+    summary = {"file": str(file), **analyze_impedance(spectrum, out_dir, stem)}
+    ts = _cycling_or_none(file)
+    if ts is not None:
+        cycling = _analyze_cycling(
+            file, ts, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, bdf
+        )
+        summary["outputs"] |= cycling.pop("outputs")
+        summary |= cycling
+    return summary
+
+
+def analyze_impedance(spectrum: pd.DataFrame, out_dir: Path, stem: str) -> dict[str, Any]:
+    """Lin-KK, DRT (TR-RBF, lambda by mGCV) and Z-HIT of one spectrum; writes
+    ``<stem>_drt.csv``, ``<stem>_zhit.csv`` and ``<stem>_impedance.png`` into ``out_dir``
+    and returns the summary (residuals relative to |Z|) with ``outputs``."""
+    kk, relaxation, rebuilt = kramers_kronig(spectrum), drt(spectrum), zhit(spectrum)
+    outputs = {
+        "drt": out_dir / f"{stem}_drt.csv",
+        "zhit": out_dir / f"{stem}_zhit.csv",
+        "impedance_plot": save(
+            impedance_figure(relaxation, rebuilt, title=stem), out_dir / f"{stem}_impedance.png"
+        ),
+    }
+    relaxation.table().to_csv(outputs["drt"], index=False, float_format="%.6g")
+    rebuilt.table().to_csv(outputs["zhit"], index=False, float_format="%.6g")
+    return {
+        "format": spectrum.attrs.get("format", "impedance"),
+        "impedance_points": len(spectrum),
+        "kk_rms_residual": kk.rms_residual,
+        "kk_valid": kk.valid,
+        "drt_method": relaxation.method,
+        "drt_lambda": relaxation.lambda_,
+        "drt_peak_tau_s": relaxation.peak_tau_s.tolist(),
+        "drt_polarisation_resistance_ohm": relaxation.polarisation_resistance_ohm,
+        "drt_rms_residual": relaxation.rms_residual,
+        "zhit_rms_residual": rebuilt.rms_residual,
+        "zhit_max_abs_residual": rebuilt.max_abs_residual,
+        "outputs": {k: str(v) for k, v in outputs.items()},
+    }
+
+
+def _spectrum_or_none(file: Path) -> pd.DataFrame | None:
+    """The impedance spectrum in ``file``, or None when it holds none."""
+    try:
+        return read_impedance(file)
+    except DrysheetInputError:
+        return None
+
+
+def _cycling_or_none(file: Path) -> pd.DataFrame | None:
+    """The cycling record beside a spectrum in ``file``: None unless the cycler reader
+    reads it and marks cycling samples (a PEIS-only file has none)."""
+    try:
+        ts = read_cycler(file)
+    except DrysheetInputError:
+        return None
+    return ts if CYCLING in ts and ts[CYCLING].any() else None
+
+
+def _analyze_cycling(
+    file: Path,
+    ts: pd.DataFrame,
+    out_dir: Path,
+    stem: str,
+    cam_mass_mg: float | None,
+    area_cm2: float | None,
+    thickness_um: float | None,
+    bdf: bool,
+) -> dict[str, Any]:
     stored = ts.attrs.get("cam_mass_g")
     if cam_mass_mg is not None:
         mass_g, mass_source = cam_mass_mg / 1000.0, "argument"
@@ -131,13 +225,11 @@ def _analyze_one(
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """One file's summary for the terminal: ``key=value`` with numbers to 4 significant
-    digits, and a note on partial cycles."""
+    """One file's summary for the terminal: ``key=value`` with numbers (also in lists) to 4
+    significant digits, and a note on partial cycles."""
     shown = {k: v for k, v in summary.items() if k not in ("outputs", "partial_cycles")}
-    text = ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
-    )
-    partial = summary["partial_cycles"]
+    text = ", ".join(f"{k}={_short(v)}" for k, v in shown.items())
+    partial = summary.get("partial_cycles")
     if partial:
         text += (
             f"\nnote: {'cycles' if len(partial) > 1 else 'cycle'} {', '.join(map(str, partial))} "
@@ -146,6 +238,14 @@ def format_summary(summary: dict[str, Any]) -> str:
             "first_* values are of the first full cycle and retention is over full cycles"
         )
     return text
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_short, value)) + "]"
+    return str(value)
 
 
 def protocol_like(measured: Result, name: str) -> Protocol:

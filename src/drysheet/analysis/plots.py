@@ -1,4 +1,5 @@
-"""Figures of a Result: voltage vs specific capacity, and capacity / CE vs cycle.
+"""Figures of a Result (voltage vs specific capacity, capacity / CE vs cycle) and of an
+impedance spectrum with its DRT and Z-HIT.
 
 Built on matplotlib's object API (``matplotlib.figure.Figure``), so no GUI backend or
 global pyplot state is involved; files are written with the Agg renderer.
@@ -7,12 +8,16 @@ global pyplot state is involved; files are written with the Agg renderer.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from drysheet.result import CYCLE, DIRECTIONS, Result, voltage_curve
+
+if TYPE_CHECKING:
+    from drysheet.analysis.eis import DistributionOfRelaxationTimes, ZHitReconstruction
 
 
 def voltage_capacity_figure(
@@ -78,4 +83,39 @@ def overlay_figure(measured: Result, simulated: Result) -> Figure:
     ax.set_ylabel("Discharge capacity [mAh/g]")
     ax.set_ylim(bottom=0)
     fig.legend(fontsize="small", loc="outside right upper")  # outside: hides no point
+    return fig
+
+
+def impedance_figure(
+    drt: DistributionOfRelaxationTimes, zhit: ZHitReconstruction, title: str | None = None
+) -> Figure:
+    """Four panels of one spectrum: Nyquist (measured, DRT fit), gamma(tau), |Z| measured
+    and rebuilt by Z-HIT, and the residuals (% of |Z|) of Z-HIT and of the DRT fit."""
+    fig = Figure(figsize=(9.0, 7.0), layout="constrained")
+    (nyquist, gamma), (bode, residual) = fig.subplots(2, 2)
+    nyquist.plot(drt.z_ohm.real, -drt.z_ohm.imag, "o", ms=3, label="measured")
+    nyquist.plot(drt.z_fit_ohm.real, -drt.z_fit_ohm.imag, "-", label=f"DRT ({drt.method})")
+    nyquist.set_aspect("equal", adjustable="datalim")
+    nyquist.set_xlabel("Re Z [Ohm]")
+    nyquist.set_ylabel("-Im Z [Ohm]")
+    nyquist.legend(fontsize="small")
+    gamma.semilogx(drt.tau_s, drt.gamma_ohm, "-")
+    gamma.plot(drt.peak_tau_s, drt.peak_gamma_ohm, "v", ms=5)
+    gamma.set_xlabel("tau [s]")
+    gamma.set_ylabel("gamma [Ohm]")
+    gamma.set_title(f"lambda = {drt.lambda_:.2g}", fontsize="small")
+    bode.loglog(zhit.freq_Hz, zhit.modulus_ohm, "o", ms=3, label="measured")
+    bode.loglog(zhit.freq_Hz, zhit.modulus_zhit_ohm, "-", label="Z-HIT")
+    bode.set_xlabel("Frequency [Hz]")
+    bode.set_ylabel("|Z| [Ohm]")
+    bode.legend(fontsize="small")
+    residual.semilogx(zhit.freq_Hz, 100 * zhit.residual, "o-", ms=3, label="Z-HIT |Z|")
+    residual.semilogx(drt.freq_Hz, 100 * drt.residual.real, ".", label="DRT fit, Re")
+    residual.semilogx(drt.freq_Hz, 100 * drt.residual.imag, ".", label="DRT fit, Im")
+    residual.axhline(0.0, color="grey", lw=0.5)
+    residual.set_xlabel("Frequency [Hz]")
+    residual.set_ylabel("Residual [% of |Z|]")
+    residual.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
     return fig
