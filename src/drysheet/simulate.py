@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import multiprocessing
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,8 @@ class Simulator:
     ``particle_stretch``: surface clustering of the particle mesh (`submesh_types`).
     ``states=False`` records no model states (no ``Result.extras``): the solver then
     keeps only time, voltage and current, in a fraction of the memory and time.
+    ``sensitivities``: names of ``[input]`` parameters whose forward sensitivities
+    `solve` computes (`drysheet.numerics.EventSensitivitySolver`; `drysheet.sensitivities`).
     """
 
     def __init__(
@@ -89,8 +91,10 @@ class Simulator:
         solver_options: dict | None = None,
         states: bool = True,
         particle_stretch: float = PARTICLE_STRETCH,
+        sensitivities: Sequence[str] = (),
     ):
         self.protocol = protocol
+        self.sensitivities = tuple(sensitivities)
         self.model = SolidStateHalfCell(*mesh, submodels=submodels, degradation=degradation)
         self._settings = {
             "mesh": mesh,
@@ -107,9 +111,26 @@ class Simulator:
             submesh_types=submesh_types(particle_stretch),
             experiment=protocol.experiment(),
             solver=idaklu_solver(
-                rtol, atol, solver_options, output_variables=None if states else OUTPUTS
+                rtol,
+                atol,
+                solver_options,
+                output_variables=None if states else OUTPUTS,
+                sensitivities=bool(self.sensitivities),
             ),
         )
+
+    def solve(
+        self,
+        cell: Cell,
+        calibrated: dict[str, float] | None = None,
+        callbacks: list[pybamm.callbacks.Callback] | None = None,
+    ) -> pybamm.Solution | None:
+        """The raw pybamm solution of one cell (with the `sensitivities` asked for);
+        `run` turns it into a `Result`. Raises pybamm.SolverError as pybamm does."""
+        if self.protocol.temperature_C is not None:
+            cell = cell.model_copy(update={"temperature_C": self.protocol.temperature_C})
+        kwargs = {"calculate_sensitivities": list(self.sensitivities)} if self.sensitivities else {}
+        return self._sim.solve(inputs=cell_inputs(cell, calibrated), callbacks=callbacks, **kwargs)
 
     def run(
         self,
@@ -124,11 +145,9 @@ class Simulator:
         protocols of more than `PROGRESS_MIN_CYCLES` cycles run from a terminal by
         the main process (not by pool workers, not under pytest's captured output).
         """
-        if self.protocol.temperature_C is not None:
-            cell = cell.model_copy(update={"temperature_C": self.protocol.temperature_C})
         tracker = _CycleTracker(self.protocol.n_cycles, cell.label, progress)
         try:
-            solution = self._sim.solve(inputs=cell_inputs(cell, calibrated), callbacks=[tracker])
+            solution = self.solve(cell, calibrated, callbacks=[tracker])
         except pybamm.SolverError as err:
             tracker.close(tracker.cycle - 1)
             return self._keep_completed_cycles(cell, calibrated, tracker.cycle, err)
