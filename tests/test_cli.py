@@ -3,6 +3,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from drysheet.analysis import read_cycler, read_impedance
@@ -160,7 +161,7 @@ def test_calibrate_writes_into_out_and_never_into_the_package(tmp_path, monkeypa
     stored = GAS_CALIBRATION_FILE.read_bytes()
     written = []
 
-    def fake_main(path):
+    def fake_main(path, covariance_only=False):
         written.append(path)
         path.write_text("parameters: {}\n")
 
@@ -197,3 +198,21 @@ def test_analyze_an_impedance_spectrum(tmp_path):
     zhit = pd.read_csv(out / "exampleDataBioLogic_zhit.csv")
     clean = zhit[zhit["freq_Hz"] < 3]  # below the noisy end, where |Z| scatters by 5 %
     assert np.sqrt(np.mean(clean["residual"] ** 2)) < 0.01
+
+
+def test_calibrate_covariance_only_copies_the_stored_values_with_their_uncertainty(tmp_path):
+    """--covariance-only: the stored transport calibration, Jacobian recomputed, no refit."""
+    from drysheet.transport import CALIBRATION_FILE
+
+    stored = yaml.safe_load(CALIBRATION_FILE.read_text())
+    out = tmp_path / "cal"
+    res = runner.invoke(app, ["calibrate", "transport", "--covariance-only", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    copy = yaml.safe_load((out / "transport_calibration.yaml").read_text())
+    assert {k: v["value"] for k, v in copy["parameters"].items()} == {
+        k: v["value"] for k, v in stored["parameters"].items()
+    }
+    assert copy["jacobian"]["residual_keys"] == stored["jacobian"]["residual_keys"]
+    assert np.array(copy["covariance"]["matrix"]) == pytest.approx(
+        np.array(stored["covariance"]["matrix"]), rel=1e-6
+    )

@@ -272,6 +272,14 @@ def calibrate(
         "drysheet-calibration"
     ),
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
+    covariance_only: Annotated[
+        bool,
+        typer.Option(
+            "--covariance-only",
+            help="copy the stored calibration into OUT with its Jacobian and covariance "
+            "recomputed at the stored values (no refit)",
+        ),
+    ] = False,
 ) -> None:
     """Re-run one of the study's calibration fits, print its residuals and write its YAML
     into OUT (the calibration stored in the package is left as it is). Use a cell or
@@ -285,7 +293,7 @@ def calibrate(
     module = importlib.import_module(CALIBRATIONS[what])
     check_out_dir(out, overwrite).mkdir(parents=True, exist_ok=True)
     path = out / f"{what}_calibration.yaml"
-    module.main(path=path)
+    module.main(path=path, covariance_only=covariance_only)
     if what in ("cell", "retention"):
         typer.echo(f"use it with: drysheet simulate CELL --calibration {path}")
     else:

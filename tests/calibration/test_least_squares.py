@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
-from drysheet.calibration.least_squares import FitParameter, fit
+from drysheet.calibration.least_squares import (
+    FitParameter,
+    at_stored,
+    calibration_document,
+    fit,
+    uncertainty_blocks,
+)
 
 X = np.linspace(0.0, 10.0, 25)
 
@@ -54,3 +61,37 @@ def test_interval_fit_keeps_every_residual_inside_its_tolerance():
     # uncertainty from the observations alone: s^2 (J^T J)^-1 with J = 1, s^2 = sum r^2 / 3
     r = interval.residuals
     assert interval.std["c"] == pytest.approx(np.sqrt(r @ r / 3 / 4), rel=1e-3)
+
+
+def _linear_problem():
+    rng = np.random.default_rng(1)
+    y = 2.0 * 10.0 ** (0.05 * X) + rng.normal(0.0, 0.05, X.size)
+    params = [FitParameter("a", 0.1, 10.0, log=True), FitParameter("b", -1.0, 1.0)]
+    return (lambda v: v["a"] * 10.0 ** (v["b"] * X) - y), params
+
+
+def test_at_stored_gives_the_fit_covariance_without_moving_the_values():
+    residuals, params = _linear_problem()
+    fitted = fit(residuals, params, n_starts=2)
+    again = at_stored(residuals, params, fitted.values)
+    assert again.values == fitted.values
+    assert again.residuals == pytest.approx(fitted.residuals, abs=1e-12)
+    assert again.jacobian == pytest.approx(fitted.jacobian, rel=1e-4)
+    assert again.covariance == pytest.approx(fitted.covariance, rel=1e-4)
+    assert again.std == pytest.approx(fitted.std, rel=1e-4)
+
+
+def test_uncertainty_blocks_round_trip_with_matching_shapes():
+    residuals, params = _linear_problem()
+    result = fit(residuals, params, n_starts=2)
+    keys = [f"y/{i}" for i in range(X.size)]
+    doc = calibration_document(result, "test", "model - data", {}, keys, [1.0] * X.size)
+    back = yaml.safe_load(yaml.safe_dump(doc, sort_keys=False))
+    assert back == doc
+    cov, jac = back["covariance"], back["jacobian"]
+    assert cov["space"] == "internal" and cov["parameters"] == ["a", "b"]
+    assert cov["log10"] == [True, False]
+    assert np.array(cov["matrix"]) == pytest.approx(result.covariance)
+    assert jac["residual_keys"] == keys and np.shape(jac["matrix"]) == (X.size, 2)
+    with pytest.raises(ValueError, match="3 keys"):
+        uncertainty_blocks(result, keys[:3], [1.0] * 3)

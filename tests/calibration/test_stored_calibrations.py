@@ -4,6 +4,7 @@ A stale calibration (model changed, YAML not re-fitted) fails here: the stored
 residual table must match a fresh evaluation of the model at the stored values.
 """
 
+import numpy as np
 import pytest
 import yaml
 
@@ -15,6 +16,8 @@ from drysheet.model.parameters import (
 )
 from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
+
+DATA = CELL_CALIBRATION_FILE.parent
 
 
 def _stored_models(path):
@@ -38,3 +41,25 @@ def test_retention_calibration_is_current():
     stored = _stored_models(RETENTION_CALIBRATION_FILE)
     for key, value in stored.items():
         assert model[key] == pytest.approx(value, abs=0.2), key
+
+
+@pytest.mark.parametrize("name", ["transport", "cell", "retention", "gas"])
+def test_stored_calibrations_carry_their_jacobian_and_covariance(name):
+    """Blocks of `least_squares.uncertainty_blocks`: shapes match the parameters and the
+    fitted residuals, the covariance is symmetric positive semi-definite and gives the
+    stored 1-sigma values (delta method for log10 parameters)."""
+    doc = yaml.safe_load((DATA / f"{name}_calibration.yaml").read_text())
+    cov, jac = doc["covariance"], doc["jacobian"]
+    names = list(doc["parameters"])
+    assert cov["space"] == "internal" and cov["parameters"] == names
+    matrix = np.array(cov["matrix"])
+    assert matrix.shape == (len(names), len(names)) and len(cov["log10"]) == len(names)
+    assert matrix == pytest.approx(matrix.T, rel=1e-9, abs=1e-300)
+    assert np.linalg.eigvalsh(matrix).min() >= -1e-9 * np.abs(matrix).max()
+    keys = jac["residual_keys"]
+    assert set(keys) <= set(doc["residuals"]) and len(jac["tolerance"]) == len(keys)
+    assert np.shape(jac["matrix"]) == (len(keys), len(names))
+    sd = np.sqrt(np.diag(matrix))
+    for (p, entry), s, log in zip(doc["parameters"].items(), sd, cov["log10"], strict=True):
+        value_sd = entry["value"] * np.log(10.0) * s if log else s
+        assert value_sd == pytest.approx(entry["std"], rel=0.05), p

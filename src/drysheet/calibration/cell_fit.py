@@ -20,24 +20,33 @@ Plain least squares left one of the 18 at 1.12 tolerances (coated+C65
 sheet-powder discharge, +5.6 mAh/g) with the others below 0.98. Rate capability and the
 second-cycle CE are *not* fitted: they are predictions.
 
+``--covariance-only`` recomputes only the Jacobian and covariance at the stored
+values (13 runs of the nine cells, no refit) and rewrites the YAML's
+``covariance`` and ``jacobian`` blocks, the values unchanged.
+
 The nine cells are spread over the machine's cores (`drysheet.pool.SimulatorPool`).
 """
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from drysheet.calibration.least_squares import (
+    COVARIANCE_ONLY_HELP,
     FitResult,
+    at_stored,
     calibration_document,
     describe,
     fit,
     format_records,
     registry_parameters,
     residual_records,
+    write_uncertainty,
 )
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
 from drysheet.pool import SimulatorPool
@@ -72,28 +81,54 @@ def first_cycle_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict
     return out
 
 
+FIT_SETTINGS = {"diff_step": 1e-2, "interval_onset": INTERVAL_ONSET}  # fit and Jacobian
+
+
+def residual_keys() -> list[str]:
+    """The fitted observables, in the order of the residual vector."""
+    return sorted(target_values())
+
+
+def tolerances() -> list[float]:
+    """The scale each residual is divided by, in `residual_keys` order."""
+    return [TOLERANCE[k.split("/")[0]] for k in residual_keys()]
+
+
+def residual_function(
+    pool: SimulatorPool, fixed: dict[str, float]
+) -> Callable[[dict[str, float]], np.ndarray]:
+    """(model - target) / tolerance of the 18 first-cycle numbers at the fitted values."""
+    targets, keys, scale = target_values(), residual_keys(), tolerances()
+
+    def residuals(values: dict[str, float]) -> np.ndarray:
+        model = first_cycle_model(pool, {**fixed, **values})
+        r = np.array([(model[k] - targets[k]) / s for k, s in zip(keys, scale, strict=True)])
+        return np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
+
+    return residuals
+
+
 def run_fit(n_starts: int = 1, seed: int = 0) -> tuple[FitResult, dict, dict]:
-    targets = target_values()
-    keys = sorted(targets)
     fixed = calibrated_constants()
     with SimulatorPool(study_protocol().truncated(1)) as pool:
-
-        def residuals(values: dict[str, float]) -> np.ndarray:
-            model = first_cycle_model(pool, {**fixed, **values})
-            r = np.array([(model[k] - targets[k]) / TOLERANCE[k.split("/")[0]] for k in keys])
-            return np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
-
         result = fit(
-            residuals,
+            residual_function(pool, fixed),
             PARAMETERS,
             n_starts=n_starts,
             seed=seed,
-            diff_step=1e-2,
-            interval_onset=INTERVAL_ONSET,
             initial={p.name: fixed[p.name] for p in PARAMETERS},
+            **FIT_SETTINGS,
         )
         model = first_cycle_model(pool, {**fixed, **result.values})
-    return result, model, targets
+    return result, model, target_values()
+
+
+def stored_uncertainty() -> FitResult:
+    """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
+    fixed = calibrated_constants()
+    with SimulatorPool(study_protocol().truncated(1)) as pool:
+        start = {p.name: fixed[p.name] for p in PARAMETERS}
+        return at_stored(residual_function(pool, fixed), PARAMETERS, start, **FIT_SETTINGS)
 
 
 def write_calibration(result: FitResult, records: dict, path: Path) -> None:
@@ -103,13 +138,22 @@ def write_calibration(result: FitResult, records: dict, path: Path) -> None:
         "(model - target) / tolerance (5 mAh/g, 1.5 % points); cost includes the interval "
         f"penalty past {INTERVAL_ONSET} tolerance",
         records,
+        residual_keys(),
+        tolerances(),
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main(path: Path = CELL_CALIBRATION_FILE) -> None:
+def main(path: Path = CELL_CALIBRATION_FILE, covariance_only: bool = False) -> None:
     """Fit and write the calibration to ``path`` (``drysheet calibrate cell --out``; run
-    as a module, the package's stored calibration)."""
+    as a module, the package's stored calibration). ``covariance_only``: the stored
+    calibration with its Jacobian and covariance recomputed, no refit."""
+    if covariance_only:
+        result = stored_uncertainty()
+        write_uncertainty(CELL_CALIBRATION_FILE, path, result, residual_keys(), tolerances())
+        print(describe(result))
+        print(f"written {path}")
+        return
     result, model, targets = run_fit()
     records = residual_records(model, targets)
     write_calibration(result, records, path)
@@ -119,4 +163,6 @@ def main(path: Path = CELL_CALIBRATION_FILE) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--covariance-only", action="store_true", help=COVARIANCE_ONLY_HELP)
+    main(covariance_only=parser.parse_args().covariance_only)

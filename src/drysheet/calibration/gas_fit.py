@@ -12,11 +12,14 @@ H2, O2 and CO2 amounts of the powder-powder DEMS run (targets.yaml,
 (estimate), which sets the 1-sigma parameter uncertainties. SO2 is reported
 as detected, not quantified: it is checked, not fitted. The cell model is run
 once (gases do not feed back on it); its capacities are reported as they are.
-The sheet-sheet run is never fitted: it is a prediction.
+The sheet-sheet run is never fitted: it is a prediction. ``--covariance-only``
+recomputes only the Jacobian and covariance at the stored values (no refit).
 """
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -25,16 +28,19 @@ import pandas as pd
 import yaml
 
 from drysheet.calibration.least_squares import (
+    COVARIANCE_ONLY_HELP,
     FitResult,
+    at_stored,
     calibration_document,
     describe,
     fit,
     registry_parameters,
+    write_uncertainty,
 )
 from drysheet.instruments.dems import dems_cell, run_dems, simulate_dems_cell
 from drysheet.model import gas as gas_model
 from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE as CALIBRATED_ARCHITECTURE
-from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters
+from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters, load_gas_parameters
 from drysheet.study.targets import load_targets
 
 RELATIVE_UNCERTAINTY = 0.10  # assumed uncertainty of a DEMS amount (estimate)
@@ -56,8 +62,23 @@ def dems_targets() -> dict:
     return load_targets()["dems_first_cycle"][CALIBRATED_ARCHITECTURE]
 
 
-def run_fit(n_starts: int = 4, seed: int = 0) -> tuple[FitResult, dict[str, float], dict]:
-    """Fit `PARAMETERS`; returns the fit, the model amounts (µmol/g) and the targets."""
+def residual_keys() -> list[str]:
+    """The fitted gases, in the order of the residual vector."""
+    return list(FITTED_GAS.values())
+
+
+def tolerances() -> list[float]:
+    """The scale each residual is divided by: `RELATIVE_UNCERTAINTY` x target (µmol/g)."""
+    targets = dems_targets()["evolved_umol_per_g_NCM85"]
+    return [RELATIVE_UNCERTAINTY * float(targets[g]) for g in residual_keys()]
+
+
+Amounts = Callable[[dict[str, float]], dict[str, float]]
+
+
+def residual_function() -> tuple[Callable[[dict[str, float]], np.ndarray], Amounts]:
+    """(model - target) / (0.1 target) of the fitted gases at the fitted values, and the
+    amounts of every gas (µmol/g), over one run of the powder-powder DEMS cell."""
     targets = dems_targets()["evolved_umol_per_g_NCM85"]
     cell = dems_cell(CALIBRATED_ARCHITECTURE)
     traj = gas_model.trajectory(
@@ -70,18 +91,30 @@ def run_fit(n_starts: int = 4, seed: int = 0) -> tuple[FitResult, dict[str, floa
             gas_model.evolve_gases(traj, replace(start, **values), cell.temperature_K)
         )
 
+    scale = dict(zip(residual_keys(), tolerances(), strict=True))
+
     def residuals(values: dict[str, float]) -> np.ndarray:
         model = amounts(values)
-        return np.array(
-            [
-                (model[g] - targets[g]) / (RELATIVE_UNCERTAINTY * targets[g])
-                for g in FITTED_GAS.values()
-            ]
-        )
+        return np.array([(model[g] - targets[g]) / s for g, s in scale.items()])
 
+    return residuals, amounts
+
+
+def run_fit(n_starts: int = 4, seed: int = 0) -> tuple[FitResult, dict[str, float], dict]:
+    """Fit `PARAMETERS` from the registry's starting values; returns the fit, the model
+    amounts (µmol/g) and the targets."""
+    residuals, amounts = residual_function()
+    start = GasParameters.defaults()
     initial = {p.name: getattr(start, p.name) for p in PARAMETERS}
     result = fit(residuals, PARAMETERS, n_starts=n_starts, seed=seed, initial=initial)
-    return result, amounts(result.values), targets
+    return result, amounts(result.values), dems_targets()["evolved_umol_per_g_NCM85"]
+
+
+def stored_uncertainty() -> FitResult:
+    """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
+    residuals, _ = residual_function()
+    stored = load_gas_parameters()
+    return at_stored(residuals, PARAMETERS, {p.name: getattr(stored, p.name) for p in PARAMETERS})
 
 
 def write_calibration(
@@ -101,6 +134,8 @@ def write_calibration(
         "python -m drysheet.calibration.gas_fit",
         f"(model - target) / ({RELATIVE_UNCERTAINTY:g} target)",
         residuals,
+        residual_keys(),
+        tolerances(),
     )
     cell_targets = dems_targets()
     doc |= {
@@ -126,9 +161,16 @@ def write_calibration(
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main(path: Path = GAS_CALIBRATION_FILE) -> None:
+def main(path: Path = GAS_CALIBRATION_FILE, covariance_only: bool = False) -> None:
     """Fit and write the calibration to ``path`` (``drysheet calibrate gas --out``; run as
-    a module, the package's stored calibration)."""
+    a module, the package's stored calibration). ``covariance_only``: the stored
+    calibration with its Jacobian and covariance recomputed, no refit."""
+    if covariance_only:
+        result = stored_uncertainty()
+        write_uncertainty(GAS_CALIBRATION_FILE, path, result, residual_keys(), tolerances())
+        print(describe(result))
+        print(f"written {path}")
+        return
     result, model, targets = run_fit()
     calibrated = replace(GasParameters.defaults(), **result.values)
     pp = run_dems(CALIBRATED_ARCHITECTURE, parameters=calibrated).observables()
@@ -145,4 +187,6 @@ def main(path: Path = GAS_CALIBRATION_FILE) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--covariance-only", action="store_true", help=COVARIANCE_ONLY_HELP)
+    main(covariance_only=parser.parse_args().covariance_only)

@@ -5,6 +5,10 @@ parameters may be fitted in log space, several starts are drawn from a Latin
 hypercube (`scipy.stats.qmc`), the best is kept, and the covariance
 s^2 (J^T J)^-1 (s^2 = residual variance, or 1 for zero degrees of freedom)
 gives 1-sigma uncertainties, mapped back from log space by the delta method.
+`at_stored` recomputes the Jacobian and covariance at stored values without a
+step (``--covariance-only`` of the calibration modules), and `uncertainty_blocks`
+is their YAML record (the ``covariance`` and ``jacobian`` blocks of every
+``*_calibration.yaml``, from which posterior draws are made).
 
 Targets known only to within a tolerance (targets.yaml: "read them as +- a
 few percent") can be fitted as intervals: with ``interval_onset`` set, every
@@ -20,11 +24,13 @@ tolerance (a smooth step from least squares toward the minimax fit).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
+import yaml
 from scipy.optimize import OptimizeResult, least_squares
 from scipy.stats import qmc
 
@@ -32,6 +38,9 @@ from drysheet.model.registry import ModelParameter, fitted_by
 
 INTERVAL_WEIGHT = 10.0  # slope w of the interval penalty beyond r_0 (module docstring)
 INTERVAL_WIDTH = 0.02  # smoothing width d of the penalty, in tolerance units
+COVARIANCE_ONLY_HELP = (
+    "keep the stored values; recompute only the Jacobian and covariance there (no refit)"
+)
 
 
 def registry_parameters(fit_name: str) -> list[FitParameter]:
@@ -183,6 +192,21 @@ def fit(
     return _fit_result(params, unpack(best.x), best, n_res, len(starts))
 
 
+def at_stored(
+    residual_fn: Callable[[dict[str, float]], np.ndarray],
+    parameters: Sequence[FitParameter],
+    values: dict[str, float],
+    **settings: float | None,
+) -> FitResult:
+    """The `FitResult` at ``values`` without refitting: residuals, the Jacobian by the fit's
+    own finite differences (``settings``: those `fit` was given, e.g. ``diff_step``) and
+    s^2 (J^T J)^-1. scipy's trust-region loop stops after its first evaluation
+    (``max_nfev=1``) before taking a step; the values stay the stored ones (scipy nudges a
+    value on a bound inward by 1e-10, relative, to evaluate there)."""
+    result = fit(residual_fn, parameters, n_starts=0, initial=values, max_nfev=1, **settings)
+    return replace(result, values={p.name: float(values[p.name]) for p in parameters})
+
+
 def _starts(
     params: list[FitParameter], n_starts: int, seed: int, initial: dict[str, float] | None
 ) -> np.ndarray:
@@ -213,6 +237,7 @@ def _fit_result(
     s2 = float(residuals @ residuals) / dof if dof > 0 else 1.0
     try:
         cov = s2 * np.linalg.pinv(jac_observed.T @ jac_observed)
+        cov = 0.5 * (cov + cov.T)  # pinv is symmetric only to rounding
         std_internal = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     except np.linalg.LinAlgError:
         cov, std_internal = None, np.full(len(params), np.nan)
@@ -245,14 +270,66 @@ def describe(result: FitResult) -> str:
     return "\n".join(lines)
 
 
+def uncertainty_blocks(
+    result: FitResult, residual_keys: Sequence[str], tolerance: Sequence[float]
+) -> dict:
+    """The ``covariance`` (s^2 (J^T J)^-1 in internal coordinates: log10 of the value where
+    ``log10``) and ``jacobian`` (d residual / d internal parameter at the optimum, one row
+    per ``residual_keys``, each residual divided by its ``tolerance``) blocks of a
+    calibration YAML."""
+    if result.covariance is None or result.jacobian is None:
+        raise ValueError("uncertainty_blocks: the fit has no covariance or Jacobian")
+    if not len(residual_keys) == len(tolerance) == result.jacobian.shape[0]:
+        raise ValueError(
+            f"uncertainty_blocks: {len(residual_keys)} keys and {len(tolerance)} tolerances "
+            f"for a Jacobian of {result.jacobian.shape[0]} residuals"
+        )
+    return {
+        "covariance": {
+            "space": "internal",
+            "parameters": [p.name for p in result.parameters],
+            "log10": [p.log for p in result.parameters],
+            "matrix": np.asarray(result.covariance, dtype=float).tolist(),
+        },
+        "jacobian": {
+            "residual_keys": list(residual_keys),
+            "tolerance": [float(t) for t in tolerance],
+            "matrix": np.asarray(result.jacobian, dtype=float).tolist(),
+        },
+    }
+
+
+def write_uncertainty(
+    source: Path,
+    path: Path,
+    result: FitResult,
+    residual_keys: Sequence[str],
+    tolerance: Sequence[float],
+) -> None:
+    """Write the calibration at ``source`` to ``path`` with its `uncertainty_blocks` and
+    1-sigma values replaced by those of ``result`` (everything else, the values included,
+    as stored)."""
+    doc = yaml.safe_load(source.read_text())
+    fitted = [p.name for p in result.parameters]
+    if list(doc["parameters"]) != fitted:
+        raise ValueError(f"{source}: parameters {list(doc['parameters'])} are not {fitted}")
+    for name in fitted:
+        doc["parameters"][name]["std"] = result.std[name]
+    doc |= uncertainty_blocks(result, residual_keys, tolerance)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
 def calibration_document(
     result: FitResult,
     produced_by: str,
     residual_definition: str,
     residuals: dict[str, dict[str, float]],
+    residual_keys: Sequence[str] | None = None,
+    tolerance: Sequence[float] | None = None,
 ) -> dict:
-    """The YAML record of a calibration: provenance, parameters with 1-sigma, residuals."""
-    return {
+    """The YAML record of a calibration: provenance, parameters with 1-sigma, residuals and,
+    given the fitted residuals' keys and tolerances, the `uncertainty_blocks`."""
+    doc = {
         "produced_by": produced_by,
         "date": date.today().isoformat(),
         "drysheet_version": version("drysheet"),
@@ -270,6 +347,9 @@ def calibration_document(
         },
         "residuals": residuals,
     }
+    if residual_keys is not None:
+        doc |= uncertainty_blocks(result, residual_keys, tolerance or [1.0] * len(residual_keys))
+    return doc
 
 
 def residual_records(

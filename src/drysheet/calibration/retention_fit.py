@@ -27,7 +27,8 @@ and +7.7 linearised; coated+C65 pellet, h = 0.68, +4.19 and +4.2), and
 A refit starts from the full-data optimum with the fit's own budget
 (`MAX_EVALUATIONS`): where it spends it, its error is that of the best of those
 steps, not of a converged refit. Each finished refit is written to the
-calibration file at once.
+calibration file at once. ``--covariance-only`` recomputes only the Jacobian
+and covariance at the stored values (6 runs of the nine cells, no refit).
 """
 
 from __future__ import annotations
@@ -40,13 +41,16 @@ import numpy as np
 import yaml
 
 from drysheet.calibration.least_squares import (
+    COVARIANCE_ONLY_HELP,
     FitResult,
+    at_stored,
     calibration_document,
     describe,
     fit,
     format_records,
     registry_parameters,
     residual_records,
+    write_uncertainty,
 )
 from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
 from drysheet.pool import SimulatorPool
@@ -68,6 +72,7 @@ FAILED_CELL_RESIDUAL = 30.0  # a cell the solver cannot run counts as a large mi
 # the nine cells x 100 cycles (~50 s on two cores); starts from the stored values
 MAX_EVALUATIONS = 10
 EXACT_LOO_CHOICES = ("none", "flagged", "all")  # which LOO rows are refitted
+FIT_SETTINGS = {"range_step": 0.02, "max_nfev": MAX_EVALUATIONS, "xtol": 1e-3}
 
 
 def target_values() -> dict[str, float]:
@@ -113,6 +118,35 @@ def cells_to_refit(keys: list[str], leverage: np.ndarray, exact_loo: str) -> lis
 
 
 Checkpoint = Callable[[FitResult, dict, dict, dict[str, dict]], None]
+Residuals = Callable[..., np.ndarray]  # (values, drop=None) -> scaled residuals
+
+
+def residual_function(
+    pool: SimulatorPool, fixed: dict[str, float]
+) -> tuple[Residuals, Callable[[dict[str, float]], dict[str, float]]]:
+    """(model - target) / 3 points of the nine retentions at the fitted values (without
+    the ``drop``ped cell), and the retentions themselves; each point is simulated once
+    (the fit's optimum and a held-out cell's prediction were already run by the fit)."""
+    targets = target_values()
+    keys = sorted(targets)
+    evaluated: dict[tuple[float, ...], dict[str, float]] = {}
+
+    def model_at(values: dict[str, float]) -> dict[str, float]:
+        key = tuple(values.values())
+        if key not in evaluated:
+            evaluated[key] = retention_model(pool, {**fixed, **values})
+        return evaluated[key]
+
+    def residuals_of(values: dict[str, float], drop: str | None = None) -> np.ndarray:
+        model = model_at(values)
+        r = np.array([(model[k] - targets[k]) / TOLERANCE_PCT for k in keys if k != drop])
+        r = np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
+        shown = ", ".join(f"{v:.4g}" for v in values.values())
+        cells = "all nine" if drop is None else f"LOO without {drop.split('/', 1)[1]}"
+        print(f"  {cells}: [{shown}] -> cost {0.5 * float(r @ r):.4g}", flush=True)
+        return r
+
+    return residuals_of, model_at
 
 
 def run_fit(
@@ -128,28 +162,9 @@ def run_fit(
     keys = sorted(targets)
     fixed = calibrated_constants()
     with SimulatorPool(study_protocol()) as pool:
-        evaluated: dict[tuple[float, ...], dict[str, float]] = {}
-
-        def model_at(values: dict[str, float]) -> dict[str, float]:
-            """All nine retentions at ``values``; each point is simulated once (the fit's
-            optimum and a held-out cell's prediction were already run by the fit)."""
-            key = tuple(values.values())
-            if key not in evaluated:
-                evaluated[key] = retention_model(pool, {**fixed, **values})
-            return evaluated[key]
-
-        def residuals_of(values: dict[str, float], drop: str | None = None) -> np.ndarray:
-            model = model_at(values)
-            r = np.array([(model[k] - targets[k]) / TOLERANCE_PCT for k in keys if k != drop])
-            r = np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL)
-            shown = ", ".join(f"{v:.4g}" for v in values.values())
-            cells = "all nine" if drop is None else f"LOO without {drop.split('/', 1)[1]}"
-            print(f"  {cells}: [{shown}] -> cost {0.5 * float(r @ r):.4g}", flush=True)
-            return r
-
+        residuals_of, model_at = residual_function(pool, fixed)
         start = {p.name: fixed[p.name] for p in PARAMETERS}
-        settings = {"range_step": 0.02, "max_nfev": MAX_EVALUATIONS, "xtol": 1e-3}
-        result = fit(residuals_of, PARAMETERS, n_starts=0, initial=start, **settings)
+        result = fit(residuals_of, PARAMETERS, n_starts=0, initial=start, **FIT_SETTINGS)
         model = model_at(result.values)
         h = leverages(result)
         linear = TOLERANCE_PCT * leave_one_out_errors(result)
@@ -169,7 +184,7 @@ def run_fit(
                 PARAMETERS,
                 n_starts=0,
                 initial=result.values,
-                **settings,
+                **FIT_SETTINGS,
             )
             loo[k].update(
                 leave_one_out_error=model_at(held.values)[k] - targets[k], loo_method=LOO_REFIT
@@ -177,6 +192,20 @@ def run_fit(
             if checkpoint:
                 checkpoint(result, model, targets, loo)
     return result, model, targets, loo
+
+
+def stored_uncertainty() -> FitResult:
+    """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
+    fixed = calibrated_constants()
+    with SimulatorPool(study_protocol()) as pool:
+        residuals_of, _ = residual_function(pool, fixed)
+        start = {p.name: fixed[p.name] for p in PARAMETERS}
+        return at_stored(residuals_of, PARAMETERS, start, range_step=FIT_SETTINGS["range_step"])
+
+
+def residual_keys() -> list[str]:
+    """The fitted retentions, in the order of the residual vector."""
+    return sorted(target_values())
 
 
 def write_calibration(result: FitResult, records: dict, exact_loo: str, path: Path) -> None:
@@ -194,6 +223,8 @@ def write_calibration(result: FitResult, records: dict, exact_loo: str, path: Pa
         command + ("" if exact_loo == "none" else f" --exact-loo {exact_loo}"),
         "(model - target) / 3 % points; leave_one_out_error in % points, " + loo_definition,
         records,
+        residual_keys(),
+        [TOLERANCE_PCT] * len(records),
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
@@ -205,9 +236,21 @@ def _records(model: dict, targets: dict, loo: dict[str, dict]) -> dict:
     )
 
 
-def main(exact_loo: str = "none", path: Path = RETENTION_CALIBRATION_FILE) -> None:
+def main(
+    exact_loo: str = "none", path: Path = RETENTION_CALIBRATION_FILE, covariance_only: bool = False
+) -> None:
     """Fit and write the calibration to ``path`` after every finished step
-    (``drysheet calibrate retention --out``; run as a module, the package's stored one)."""
+    (``drysheet calibrate retention --out``; run as a module, the package's stored one).
+    ``covariance_only``: the stored calibration with its Jacobian and covariance
+    recomputed, no refit."""
+    if covariance_only:
+        result = stored_uncertainty()
+        keys = residual_keys()
+        source = RETENTION_CALIBRATION_FILE
+        write_uncertainty(source, path, result, keys, [TOLERANCE_PCT] * len(keys))
+        print(describe(result))
+        print(f"written {path}", flush=True)
+        return
 
     def save(result: FitResult, model: dict, targets: dict, loo: dict[str, dict]) -> None:
         write_calibration(result, _records(model, targets, loo), exact_loo, path)
@@ -227,4 +270,6 @@ if __name__ == "__main__":
         default="none",
         help="refit on the other eight for no cell, the flagged (h > 0.5) cells, or all",
     )
-    main(exact_loo=parser.parse_args().exact_loo)
+    parser.add_argument("--covariance-only", action="store_true", help=COVARIANCE_ONLY_HELP)
+    args = parser.parse_args()
+    main(exact_loo=args.exact_loo, covariance_only=args.covariance_only)

@@ -10,10 +10,13 @@ electron-blocking DC route of a carbon-containing cathode reports an apparent
 ionic conductivity raised by the electronic shortcut through CAM particles
 (`drysheet.analysis.dc_polarisation.apparent_ionic_conductivity`).
 Residuals are relative errors in log space, ln(model/target).
+``--covariance-only`` recomputes only the Jacobian and covariance at the stored
+values (no refit).
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -22,13 +25,16 @@ import yaml
 
 from drysheet.analysis.dc_polarisation import apparent_ionic_conductivity
 from drysheet.calibration.least_squares import (
+    COVARIANCE_ONLY_HELP,
     FitResult,
+    at_stored,
     calibration_document,
     describe,
     fit,
     format_records,
     registry_parameters,
     residual_records,
+    write_uncertainty,
 )
 from drysheet.constants import S_PER_M_TO_mS_PER_CM
 from drysheet.study.conductivity_experiments import (
@@ -40,6 +46,7 @@ from drysheet.study.targets import load_targets
 from drysheet.transport import (
     CALIBRATION_FILE,
     TransportParameters,
+    calibrated_parameters,
     electronic_conductivity_S_per_m,
     exchange_conductance_S_per_m3,
     ionic_conductivity_mS_cm,
@@ -83,31 +90,52 @@ def target_values() -> dict[str, float]:
     return out
 
 
+def residual_keys() -> list[str]:
+    """The fitted conductivities, in the order of the residual vector."""
+    return sorted(target_values())
+
+
+def residuals(values: dict[str, float]) -> np.ndarray:
+    """ln(model / target) of the conductivities at the fitted values."""
+    targets = target_values()
+    model = measured_like(TransportParameters(**values))
+    return np.array([math.log(model[k] / targets[k]) for k in residual_keys()])
+
+
 def run_fit(
     n_starts: int = 6, seed: int = 0
 ) -> tuple[FitResult, dict[str, float], dict[str, float]]:
-    targets = target_values()
-    keys = sorted(targets)
-
-    def residuals(values: dict[str, float]) -> np.ndarray:
-        model = measured_like(TransportParameters(**values))
-        return np.array([math.log(model[k] / targets[k]) for k in keys])
-
     result = fit(residuals, PARAMETERS, n_starts=n_starts, seed=seed)
     model = measured_like(TransportParameters(**result.values))
-    return result, model, targets
+    return result, model, target_values()
 
 
 def write_calibration(result: FitResult, records: dict, path: Path) -> None:
+    keys = residual_keys()
     doc = calibration_document(
-        result, "python -m drysheet.calibration.transport_fit", "ln(model/target)", records
+        result,
+        "python -m drysheet.calibration.transport_fit",
+        "ln(model/target)",
+        records,
+        keys,
+        [1.0] * len(keys),
     )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main(path: Path = CALIBRATION_FILE) -> None:
+def main(path: Path = CALIBRATION_FILE, covariance_only: bool = False) -> None:
     """Fit and write the calibration to ``path`` (``drysheet calibrate transport --out``;
-    run as a module, the package's stored calibration)."""
+    run as a module, the package's stored calibration). ``covariance_only``: the stored
+    calibration with its Jacobian and covariance recomputed, no refit."""
+    if covariance_only:
+        stored = calibrated_parameters()
+        values = {p.name: getattr(stored, p.name) for p in PARAMETERS}
+        result = at_stored(residuals, PARAMETERS, values)
+        keys = residual_keys()
+        write_uncertainty(CALIBRATION_FILE, path, result, keys, [1.0] * len(keys))
+        print(describe(result))
+        print(f"written {path}")
+        return
     result, model, targets = run_fit()
     relative = {k: 100 * (model[k] / targets[k] - 1) for k in targets}
     records = residual_records(model, targets, rel_error_pct=relative)
@@ -118,4 +146,6 @@ def main(path: Path = CALIBRATION_FILE) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--covariance-only", action="store_true", help=COVARIANCE_ONLY_HELP)
+    main(covariance_only=parser.parse_args().covariance_only)
