@@ -10,9 +10,11 @@ HEAD, except long EC-Lab .mpt exports, which keep their header and first data ro
 
 from __future__ import annotations
 
+import io
 import pickle
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +28,8 @@ SOURCES = {  # repository: (licence, licence file, copy in LICENSES/)
     "ROVI-org/battery-data-toolkit": ("Apache-2.0", "LICENSE", "LICENSE-battery-data-toolkit"),
 }
 YADG, FASTNDA = "dgbowl/yadg", "g-kimbell/fastnda"
+IMPEDANCE_PY, PYPROBE = "ECSHackWeek/impedance.py", "ImperialCollegeLondon/PyProBE"
+BATTDAT = "ROVI-org/battery-data-toolkit"
 
 #: EC-Lab runs in yadg's test data with both the .mpr and its .mpt export.
 ECLAB_RUNS = (
@@ -46,40 +50,49 @@ NEW_MPR = {
 MAX_MPT_BYTES = 150_000
 #: Neware runs in fastnda's test data that are not NewareNDA's test files.
 NEWARE_RUNS = ("21_10_7_85", "interp-test", "nw4-120-1-6-53", "scrubbed_ndc2")
-
-COUNTERS = (
-    "drysheet integrates the sampled current instead of EC-Lab's own charge counter "
-    "(dQ/C, (Q-Qo)/C), which differs with coarse logging and loops"
-)
-DERIVED_I = (
-    "current derived from dq/mA.h (the .mpr stores none) differs from EC-Lab's <I> "
-    "where a sample has no elapsed interval (EC-Lab writes 0)"
-)
-XFAIL = {
-    **{
-        f"biologic/{run}.{ext}": COUNTERS
-        for run in (
-            "ca.issue_149",
-            "ca",
-            "cp.issue_149",
-            "cp.issue_61",
-            "cp",
-            "cva.issue_202",
-            "lsv",
-        )
-        for ext in ("mpr", "mpt")
-    },
-    **{
-        f"biologic/{run}.mpr": DERIVED_I
-        for run in ("gcpl.issue_211", "gcpl.issue_226.CxN", "gcpl.issue_226.I")
-    },
-    **{
-        f"biologic/{run}.mpr": f"EC-Lab 11.50+ .mpr: galvani 0.5 does not know column ID {col}"
-        for run, col in NEW_MPR.items()
-    },
-    "biologic/peis.issue_225.ewe_ece.mpt": "EIS .mpt whose header repeats column names is refused",
-    "neware/interp-test.csv": "Neware BTSDA CSV export (time as hh:mm:ss, current in uA)",
+#: Long .nda files: the bytes kept (a prefix of whole records, checked with fastnda).
+NDA_RUNS = {"nda8": 2790 + 59 * 8000, "nda_v26": 600_000}
+#: impedance.py's example files -> (format, the arrays its tests assert for it)
+IMPEDANCE_FILES = {
+    "exampleDataGamry.DTA": ("gamry-dta", "f_gamry", "Z_gamry"),
+    "exampleDataGamryABORT.DTA": ("gamry-dta", "f_gamry", "Z_gamry"),
+    "exampleDataAutolab.txt": ("autolab-txt", "f_Autolab", "Z_Autolab"),
+    "exampleDataParstat.txt": ("parstat-txt", "f_Parstat", "Z_Parstat"),
+    "exampleDataZPlot.z": ("zplot-z", "f_ZPlot", "Z_ZPlot"),
+    "exampleDataZPlot_noComments.z": ("zplot-z", "f_ZPlot2", "Z_ZPlot2"),
+    "exampleDataVersaStudio.par": ("versastudio-par", "f_VerStu", "Z_VerStu"),
+    "exampleDataPowersuite.txt": ("powersuite-txt", "f_powersuite", "Z_powersuite"),
+    "exampleDataBioLogic.mpt": ("biologic-mpt", "f_BioLogic", "Z_BioLogic"),
+    "exampleDataCHInstruments.txt": ("chi-txt", "f_CHInstruments", "Z_CHInst"),
+    "exampleData.csv": ("csv", "frequencies", "Z_correct"),
 }
+#: PyProBE's sample files -> (corpus name, format, test module, the last row it asserts)
+PYPROBE_FILES = {
+    "maccor/sample_data_maccor.csv": (
+        "maccor/pyprobe_sample_data_maccor.csv", "maccor", "tests/cyclers/test_maccor.py",
+        {"time_s": 13.06, "current_A": 28.798, "voltage_V": 3.716},
+    ),
+    "arbin/sample_data_arbin.csv": (
+        "arbin/pyprobe_sample_data_arbin.csv", "arbin-csv", "tests/cyclers/test_arbin.py",
+        {"time_s": 301.214, "current_A": 2.650138, "voltage_V": 3.599601},
+    ),
+    "biologic/Sample_data_biologic_CA1.txt": (
+        "biologic/pyprobe_Sample_data_biologic_CA1.txt", "biologic-mpt",
+        "tests/cyclers/test_biologic.py",
+        {"time_s": 139.524007, "current_A": -0.899826, "voltage_V": 3.4854481},
+    ),
+    "biologic/Sample_data_biologic_no_header.mpt": (
+        "biologic/pyprobe_Sample_data_biologic_no_header.mpt", "biologic-mpt",
+        "tests/cyclers/test_biologic.py",
+        {"time_s": 281792.50213, "current_A": 0.0, "voltage_V": 2.9814022},
+    ),
+    "biologic/Sample_data_biologic_timestamped.txt": (
+        "biologic/pyprobe_Sample_data_biologic_timestamped.txt", "biologic-mpt",
+        "tests/cyclers/test_biologic.py",
+        {"time_s": [0, 6.464, 7.464, 8.464, 9.464, 10.464, 11.464, 12.464]},
+    ),
+}  # fmt: skip
+
 #: yadg's variable names -> EC-Lab column names (unit from the variable's attrs)
 YADG_COLUMNS = {
     "time": "time", "Ewe": "Ewe", "<Ewe>": "<Ewe>", "I": "I", "<I>": "<I>", "dq": "dq",
@@ -122,8 +135,6 @@ class Corpus:
         }  # fmt: skip
         if cut:
             entry["cut"] = cut
-        if file in XFAIL:
-            entry["xfail"] = XFAIL[file]
         self.entries.append(entry)
 
     def finish(self) -> None:
@@ -195,10 +206,68 @@ def add_neware(corpus: Corpus) -> None:
     corpus.add("neware/interp-test.csv", "neware-csv", "cycler", FASTNDA, path, ref)
 
 
+def add_nda(corpus: Corpus) -> None:
+    """.nda files cut to a prefix of whole records, and their BTSDA exports to as many rows."""
+    import fastnda
+
+    for run, n_bytes in NDA_RUNS.items():
+        path = f"tests/test_data/{run}.nda.zip"
+        with zipfile.ZipFile(io.BytesIO(corpus.show(FASTNDA, path))) as archive:
+            data = archive.read(f"{run}.nda")[:n_bytes]
+        file, ref_file = f"neware/{run}.nda", f"neware/{run}.btsda.parquet"
+        corpus.write(file, data)
+        n_rows = len(fastnda.read(corpus.out / file))
+        table = pd.read_parquet(io.BytesIO(corpus.show(FASTNDA, f"tests/test_data/{run}.parquet")))
+        table.iloc[:n_rows].to_parquet(corpus.out / ref_file, index=False)
+        cut = {"rows": n_rows, "how": f"first {n_bytes} bytes of the .nda; export's first rows"}
+        ref = {"kind": "btsda-export", "file": ref_file, "from": f"tests/test_data/{run}.parquet"}
+        corpus.add(file, "neware-nda", "cycler", FASTNDA, path, ref, cut)
+
+
+def add_impedance_py(corpus: Corpus) -> None:
+    """impedance.py's example spectra with the arrays its test_preprocessing.py asserts."""
+    source = corpus.show(IMPEDANCE_PY, "impedance/tests/test_preprocessing.py").decode()
+    arrays: dict = {}
+    exec(source[: source.index("def test_")], arrays)  # the module's data, no tests
+    for name, (fmt, f_name, z_name) in IMPEDANCE_FILES.items():
+        file, ref_file = f"eis/{name}", f"eis/{name}.reference.csv"
+        corpus.write(file, corpus.show(IMPEDANCE_PY, f"data/{name}"))
+        z = arrays[z_name]
+        table = pd.DataFrame(
+            {"freq_Hz": arrays[f_name], "z_real_ohm": z.real, "z_imag_ohm": z.imag}
+        )
+        corpus.write(ref_file, table.to_csv(index=False, float_format="%.17g").encode())
+        ref = {"kind": "eis-table", "file": ref_file,
+               "from": f"impedance/tests/test_preprocessing.py ({f_name}, {z_name})"}  # fmt: skip
+        corpus.add(file, fmt, "impedance", IMPEDANCE_PY, f"data/{name}", ref)
+
+
+def add_pyprobe(corpus: Corpus) -> None:
+    for path, (file, fmt, test, values) in PYPROBE_FILES.items():
+        corpus.write(file, corpus.show(PYPROBE, f"tests/sample_data/{path}"))
+        last = "all rows" if isinstance(next(iter(values.values())), list) else "last row"
+        ref = {"kind": "values", "from": test, "rows": last, "values": values}
+        corpus.add(file, fmt, "cycler", PYPROBE, f"tests/sample_data/{path}", ref)
+
+
+def add_battdat(corpus: Corpus) -> None:
+    """battery-data-toolkit's Arbin and MACCOR exports: capacities from their counters."""
+    for name, fmt in (("arbin_example.csv", "arbin-csv"), ("maccor_example.001", "maccor"),
+                      ("maccor_example.002", "maccor")):  # fmt: skip
+        file = f"{fmt.split('-')[0]}/{name}"
+        corpus.write(file, corpus.show(BATTDAT, f"tests/files/{name}"))
+        ref = {"kind": "counters", "file": file}
+        corpus.add(file, fmt, "cycler", BATTDAT, f"tests/files/{name}", ref)
+
+
 def main(mirrors: Path, out: Path) -> None:
     corpus = Corpus(mirrors, out)
     add_eclab(corpus)
     add_neware(corpus)
+    add_nda(corpus)
+    add_impedance_py(corpus)
+    add_pyprobe(corpus)
+    add_battdat(corpus)
     corpus.finish()
 
 
