@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,25 @@ def test_cycling_and_impedance_in_one_file(tmp_path):
     (info,) = run_analyze([path], tmp_path / "out", 1.0, None, None)["files"]
     assert info["n_cycles"] == 1
     assert info["first_charge_capacity_mAh_g"] == pytest.approx(1000.0, rel=0.02)  # 1 mAh/mg
-    assert info["drt_peak_tau_s"] == [pytest.approx(1e-2, rel=0.1)]
-    assert {"cycles", "drt", "zhit", "impedance_plot"} <= set(info["outputs"])
-    assert info["zhit_max_abs_residual"] < 0.03
-    assert f"drt_peak_tau_s=[{info['drt_peak_tau_s'][0]:.4g}]" in format_summary(info)
+    (sweep,) = info["impedance_sweeps"]
+    assert sweep["drt_peak_tau_s"] == [pytest.approx(1e-2, rel=0.1)]
+    assert sweep["zhit_max_abs_residual"] < 0.03
+    assert {"drt", "zhit", "impedance_plot"} == set(sweep["outputs"])
+    assert "cycles" in info["outputs"] and sweep["outputs"]["drt"].endswith("mixed_drt.csv")
+    assert f"drt_peak_tau_s=[{sweep['drt_peak_tau_s'][0]:.4g}]" in format_summary(info)
+
+
+def test_every_sweep_of_a_modulo_bat_file(tmp_path):
+    """A real Modulo Bat export (corpus) with three PEIS sweeps of 13 points between
+    cycling steps: one analysis per sweep, and the three agree (the cell barely changed)."""
+    path = Path(__file__).parent.parent / "data" / "corpus" / "biologic" / "mb.issue_149.mpt"
+    (info,) = run_analyze([path], tmp_path, 1.0, None, None)["files"]
+    sweeps = info["impedance_sweeps"]
+    assert [s["sweep"] for s in sweeps] == [1, 2, 3]
+    assert all(s["impedance_points"] == 13 and s["kk_valid"] for s in sweeps)
+    assert all(s["zhit_rms_residual"] < 0.01 for s in sweeps)
+    r_pol = [s["drt_polarisation_resistance_ohm"] for s in sweeps]
+    assert max(r_pol) / min(r_pol) < 1.05
+    assert (tmp_path / "mb.issue_149_sweep3_impedance.png").is_file()
+    text = format_summary(info)
+    assert "impedance sweep 3/3: impedance_points=13" in text and "n_cycles=" in text

@@ -15,6 +15,7 @@ from drysheet.analysis.eis import (
     drt,
     fit_blocking_cell_spectrum,
     kramers_kronig,
+    split_sweeps,
     zhit,
 )
 from drysheet.analysis.readers import read_impedance
@@ -161,6 +162,16 @@ def test_drt_and_zhit_refuse_spectra_they_cannot_analyse(change, message):
     for analysis in (drt, zhit):
         with pytest.raises(DrysheetInputError, match=message):
             analysis(df)
+
+
+def test_split_sweeps_at_each_turn_of_the_frequency():
+    down = _spectrum(2, (50.0, 1e-3, 1.0))
+    up = down.iloc[::-1]
+    assert [len(s) for s in split_sweeps(down)] == [15]
+    assert [len(s) for s in split_sweeps(pd.concat([down, down, down.head(4)]))] == [15, 15, 4]
+    sweeps = split_sweeps(pd.concat([up, up]))
+    assert [len(s) for s in sweeps] == [15, 15]
+    assert sweeps[1]["freq_Hz"].is_monotonic_increasing and sweeps[1].index[0] == 0
 
 
 def test_drt_bad_method_and_lambda():

@@ -24,6 +24,7 @@ from drysheet.analysis.eis import (
     drt,
     fit_blocking_cell_spectrum,
     kramers_kronig,
+    split_sweeps,
     zhit,
 )
 from drysheet.analysis.readers import FORMATS, detect_format, read_cycler, read_impedance
@@ -49,6 +50,7 @@ __all__ = [
     "read_chronoamperometry",
     "read_cycler",
     "read_impedance",
+    "split_sweeps",
     "steady_state",
     "zhit",
 ]

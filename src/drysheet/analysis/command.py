@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from drysheet.analysis.eis import drt, kramers_kronig, zhit
+from drysheet.analysis.eis import drt, kramers_kronig, split_sweeps, zhit
 from drysheet.analysis.plots import (
     cycle_summary_figure,
     impedance_figure,
@@ -18,6 +18,7 @@ from drysheet.analysis.plots import (
     voltage_capacity_figure,
 )
 from drysheet.analysis.readers import read_cycler, read_impedance
+from drysheet.analysis.readers.impedance import MIN_EIS_POINTS
 from drysheet.bdf import SUFFIXES, write_bdf
 from drysheet.errors import DrysheetInputError, require_number
 from drysheet.protocols import Protocol, c_rate_label, first_cycles_protocol
@@ -98,19 +99,36 @@ def _analyze_one(
     if spectrum is None:
         ts = read_cycler(file, fmt=fmt)
         return _analyze_cycling(file, ts, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, bdf)
-    summary = {"file": str(file), **analyze_impedance(spectrum, out_dir, stem)}
+    summary: dict[str, Any] = {
+        "file": str(file),
+        "format": "impedance",
+        "impedance_sweeps": _analyze_sweeps(spectrum, out_dir, stem),
+        "outputs": {},
+    }
     ts = _cycling_or_none(file)
     if ts is not None:
-        cycling = _analyze_cycling(
+        summary |= _analyze_cycling(
             file, ts, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, bdf
         )
-        summary["outputs"] |= cycling.pop("outputs")
-        summary |= cycling
     return summary
 
 
+def _analyze_sweeps(spectrum: pd.DataFrame, out_dir: Path, stem: str) -> list[dict[str, Any]]:
+    """`analyze_impedance` of each sweep (outputs named ``<stem>_sweep<n>_...`` when there
+    are several); a sweep of fewer than `MIN_EIS_POINTS` points is listed as skipped."""
+    sweeps = split_sweeps(spectrum)
+    summaries: list[dict[str, Any]] = []
+    for n, sweep in enumerate(sweeps, start=1):
+        if len(sweep) < MIN_EIS_POINTS:
+            summaries.append({"sweep": n, "impedance_points": len(sweep), "skipped": "too few"})
+            continue
+        name = f"{stem}_sweep{n}" if len(sweeps) > 1 else stem
+        summaries.append({"sweep": n, **analyze_impedance(sweep, out_dir, name)})
+    return summaries
+
+
 def analyze_impedance(spectrum: pd.DataFrame, out_dir: Path, stem: str) -> dict[str, Any]:
-    """Lin-KK, DRT (TR-RBF, lambda by mGCV) and Z-HIT of one spectrum; writes
+    """Lin-KK, DRT (TR-RBF, lambda by mGCV) and Z-HIT of one sweep; writes
     ``<stem>_drt.csv``, ``<stem>_zhit.csv`` and ``<stem>_impedance.png`` into ``out_dir``
     and returns the summary (residuals relative to |Z|) with ``outputs``."""
     kk, relaxation, rebuilt = kramers_kronig(spectrum), drt(spectrum), zhit(spectrum)
@@ -124,7 +142,6 @@ def analyze_impedance(spectrum: pd.DataFrame, out_dir: Path, stem: str) -> dict[
     relaxation.table().to_csv(outputs["drt"], index=False, float_format="%.6g")
     rebuilt.table().to_csv(outputs["zhit"], index=False, float_format="%.6g")
     return {
-        "format": spectrum.attrs.get("format", "impedance"),
         "impedance_points": len(spectrum),
         "kk_rms_residual": kk.rms_residual,
         "kk_valid": kk.valid,
@@ -227,8 +244,12 @@ def _analyze_cycling(
 def format_summary(summary: dict[str, Any]) -> str:
     """One file's summary for the terminal: ``key=value`` with numbers (also in lists) to 4
     significant digits, and a note on partial cycles."""
-    shown = {k: v for k, v in summary.items() if k not in ("outputs", "partial_cycles")}
-    text = ", ".join(f"{k}={_short(v)}" for k, v in shown.items())
+    hidden = ("outputs", "partial_cycles", "impedance_sweeps")
+    text = ", ".join(f"{k}={_short(v)}" for k, v in summary.items() if k not in hidden)
+    sweeps = summary.get("impedance_sweeps", [])
+    for sweep in sweeps:
+        shown = (f"{k}={_short(v)}" for k, v in sweep.items() if k not in ("sweep", "outputs"))
+        text += f"\nimpedance sweep {sweep['sweep']}/{len(sweeps)}: " + ", ".join(shown)
     partial = summary.get("partial_cycles")
     if partial:
         text += (

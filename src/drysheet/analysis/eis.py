@@ -28,6 +28,7 @@ pyimpspec takes about 2 s, which the command line must not pay on start.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -422,6 +423,20 @@ def _spectrum_arrays(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if not (np.all(np.isfinite(f)) and np.all(np.isfinite(Z)) and np.all(f > 0)):
         raise DrysheetInputError("spectrum: frequencies must be finite and > 0, impedances finite")
     return f, Z
+
+
+def split_sweeps(df: pd.DataFrame) -> list[pd.DataFrame]:
+    """The frequency sweeps of a spectrum table, in order (one frame each, index reset).
+
+    A table can hold several (a looped PEIS, EIS between the cycles of a Modulo Bat
+    sequence): a new sweep starts where the frequency turns back against the direction
+    of the table's first step.
+    """
+    f, _ = _spectrum_arrays(df)
+    direction = np.sign(f[1] - f[0]) or 1.0
+    starts = np.flatnonzero(np.sign(np.diff(f)) == -direction) + 1
+    bounds = [0, *starts.tolist(), f.size]
+    return [df.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
 
 
 def _distinct_frequencies(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
