@@ -16,3 +16,9 @@ def test_importing_the_cli_does_not_import_pybamm():
 
 def test_simulator_is_still_reachable_from_the_package():
     assert "pybamm" in _modules_after("import drysheet; drysheet.Simulator")
+
+
+def test_importing_the_analysis_does_not_import_pyimpspec():
+    """pyimpspec (DRT, Z-HIT) takes about 2 s to import: only drt() and zhit() load it."""
+    modules = _modules_after("import drysheet.cli, drysheet.analysis, drysheet.analysis.command")
+    assert "pyimpspec" not in modules and "impedance" in modules
