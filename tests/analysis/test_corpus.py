@@ -9,6 +9,7 @@ Reference kinds:
 ``btsda-export``  Neware BTSDA's export of the same run (fastnda's test reference)
 ``eis-table``     the spectrum impedance.py's tests assert for the file
 ``values``        the last row (or all times) PyProBE's tests assert for the file
+``bdf-table``     datalab's conversion of the same run, read here from Arbin's own columns
 ``counters``      no second export exists: the file's own columns, parsed here with pandas,
                   and the per-cycle capacities from the instrument's own charge counters
 
@@ -117,6 +118,16 @@ PRECISION = {
         impedance=(0.0, 0.0),
         capacity_mAh=0.05 / 3600,
         basis="Neware BTSDA export: half of 0.1 mV, 1 uA, 1 ms and 0.1 mAs (float32 parquet)",
+    ),
+    # Arbin's database: float64 time, float32 V, I and capacities (mdb-export prints 8
+    # significant digits)
+    "arbin": Precision(
+        time_s=(1e-6, 1e-12),
+        voltage_V=(0.0, 1e-7),
+        current_A=(1e-12, 1e-7),
+        impedance=(0.0, 0.0),
+        capacity_mAh=1e-9,
+        basis="Arbin .res: float32 V, I and counters (8 significant digits via mdb-export)",
     ),
     # impedance.py's tests compare with np.allclose (rtol 1e-5, atol 1e-8)
     "eis-table": Precision(
@@ -233,9 +244,10 @@ def _restarting_increments(value: np.ndarray, group: np.ndarray) -> np.ndarray:
     return np.where(new & (value < prev), value, value - prev)
 
 
-def _arbin_csv_reference(path: Path) -> pd.DataFrame:
-    """Arbin's CSV export: the counters Charge/Discharge Capacity (Ah) restart per cycle."""
-    table = pd.read_csv(path, encoding="utf-8-sig", index_col=False)
+def _arbin_reference(table: pd.DataFrame) -> pd.DataFrame:
+    """Arbin's columns (CSV export or database): the counters Charge/Discharge Capacity
+    (Ah) restart per cycle."""
+    table = table.copy()
     table.columns = [re.sub(r"[^a-z]", "", c.lower().split("(")[0]) for c in table.columns]
     cycle = table["cycleindex"].to_numpy(dtype=int)
     dq = _restarting_increments(table["chargecapacity"].to_numpy(dtype=float), cycle)
@@ -286,8 +298,10 @@ def reference(entry: dict) -> pd.DataFrame:
         return _btsda_reference(path)
     if kind == "eis-table":
         return pd.read_csv(path)
+    if kind == "bdf-table":  # datalab keeps Arbin's own columns beside the BDF ones
+        return _arbin_reference(pd.read_csv(path))
     if kind == "counters" and fmt == "arbin-csv":
-        return _arbin_csv_reference(path)
+        return _arbin_reference(pd.read_csv(path, encoding="utf-8-sig", index_col=False))
     if kind == "counters" and fmt == "maccor":
         return _maccor_reference(path)
     raise ValueError(f"{entry['file']}: no reference parser for {kind!r} of {fmt!r}")
@@ -423,55 +437,84 @@ def test_corpus_file_matches_reference(entry):
 # --- the corpus table ---------------------------------------------------------------
 
 
-def _row(entry: dict) -> str:
+_GROUPS = {"biologic": "BioLogic", "neware": "Neware", "arbin": "Arbin", "maccor": "MACCOR"}
+_MEASURES = ("time_s", "voltage", "current", "impedance", "capacity_rel")
+
+
+def _group(entry: dict) -> str:
+    if entry["reader"] == "impedance":
+        return "EIS text" if entry["file"].startswith("eis/") else "EIS (EC-Lab)"
+    return _GROUPS[entry["format"].split("-")[0]]
+
+
+def _outcome(entry: dict) -> tuple[dict | None, str]:
+    """drysheet's differences from the reference (None when it does not read the file)
+    and the table's text for them."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = compare(entry)
     except Exception as exc:  # the table reports what the test marks xfail
-        return f"not read: {' '.join(str(exc).split())[-120:]}"
+        return None, f"not read: {' '.join(str(exc).split())[-120:]}"
     problems = check(entry, out)
     parts = [f"{out['rows']} rows"]
-    parts += [
-        f"{k.removesuffix('_s')} {out[k]:.2g}"
-        for k in ("time_s", "voltage", "current", "impedance")
-        if k in out
-    ]
+    parts += [f"{k.removesuffix('_s')} {out[k]:.2g}" for k in _MEASURES[:4] if k in out]
     if "capacity_rel" in out:
         parts.append(f"capacity {out['capacity_rel']:.2%}")
     verdict = "differs: " + "; ".join(problems) if problems else "pass"
-    return f"{verdict} ({', '.join(parts)})"
+    return out, f"{verdict} ({', '.join(parts)})"
+
+
+def _summary(results: list[tuple[dict, dict | None]]) -> list[str]:
+    """Files, passes and xfails per format group, and the worst difference of a pass."""
+    lines = ["| group | files | pass | xfail | worst time / V / I / Z (x tol.) | worst capacity |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for group in dict.fromkeys(_group(e) for e, _ in results):
+        rows = [(e, out) for e, out in results if _group(e) == group]
+        passed = [out for e, out in rows if e["file"] not in XFAIL]
+        worst = [max((out.get(k, 0.0) for out in passed), default=0.0) for k in _MEASURES]
+        lines.append(
+            f"| {group} | {len(rows)} | {len(passed)} | {len(rows) - len(passed)} "
+            f"| {' / '.join(f'{w:.2g}' for w in worst[:4])} | {worst[4]:.3%} |"
+        )
+    return lines
 
 
 def write_table(path: Path = DOC) -> None:
+    results, rows = [], []
+    for entry in MANIFEST:
+        out, text = _outcome(entry)
+        results.append((entry, out))
+        ref = entry["reference"]
+        ref_name = f"{ref['kind']}: {Path(ref.get('file', ref.get('from', ''))).name}"
+        cut = f" (cut: {entry['cut']['rows']} rows)" if "cut" in entry else ""
+        known = f" **xfail**: {XFAIL[entry['file']]}." if entry["file"] in XFAIL else ""
+        rows.append(
+            f"| {entry['file']}{cut} | {entry['format']} | {ref_name} | {entry['licence']} "
+            f"| {text}{known} |"
+        )
     lines = [
         "# Corpus of real instrument files",
         "",
         "Generated by `python tests/analysis/test_corpus.py` from tests/data/corpus/MANIFEST.yaml;",
         "tests/analysis/test_corpus.py asserts the same comparisons (reference kinds in its",
-        "docstring). Differences: the largest time, voltage, current and impedance difference",
-        "in units of the tolerance below (<= 1 passes); per-cycle capacity, grouped by the",
-        "instrument's cycle number, as the largest relative difference (limit 0.5 %).",
+        "docstring; sources and licences in tests/data/corpus/README.md). Differences: the",
+        "largest time, voltage, current and impedance difference in units of the tolerance",
+        "below (<= 1 passes); per-cycle capacity, grouped by the instrument's cycle number, as",
+        "the largest relative difference (limit 0.5 %). Files drysheet does not read yet, or",
+        "reads differently from the reference, are strict xfails, marked **xfail** with the",
+        "reason; the worst differences below are over the passing files.",
+        "",
+        *_summary(results),
         "",
         "| tolerance | basis |",
         "|---|---|",
         *[f"| {k} | {p.basis} |" for k, p in PRECISION.items()],
         "",
-        "Files drysheet does not read yet, or reads differently from the reference, are",
-        "strict xfails in the test, marked **xfail** with the reason.",
-        "",
         "| file | format | reference | licence | difference |",
         "|---|---|---|---|---|",
+        *rows,
     ]
-    for entry in MANIFEST:
-        ref = entry["reference"]
-        ref_name = f"{ref['kind']}: {Path(ref.get('file', ref.get('from', ''))).name}"
-        cut = f" (cut: {entry['cut']['rows']} rows)" if "cut" in entry else ""
-        known = f" **xfail**: {XFAIL[entry['file']]}." if entry["file"] in XFAIL else ""
-        lines.append(
-            f"| {entry['file']}{cut} | {entry['format']} | {ref_name} | {entry['licence']} "
-            f"| {_row(entry)}{known} |"
-        )
     path.write_text("\n".join(lines) + "\n")
 
 

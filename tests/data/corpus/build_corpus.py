@@ -26,10 +26,13 @@ SOURCES = {  # repository: (licence, licence file, copy in LICENSES/)
     "ECSHackWeek/impedance.py": ("MIT", "LICENSE", "LICENSE-impedance-py.txt"),
     "ImperialCollegeLondon/PyProBE": ("BSD-3-Clause", "LICENSE", "LICENSE-PyProBE"),
     "ROVI-org/battery-data-toolkit": ("Apache-2.0", "LICENSE", "LICENSE-battery-data-toolkit"),
+    "BenSmithGreyGroup/navani": ("MIT", "LICENSE", "LICENSE-navani"),
+    "datalab-org/datalab": ("MIT", "LICENSE", "LICENSE-datalab"),
 }
 YADG, FASTNDA = "dgbowl/yadg", "g-kimbell/fastnda"
 IMPEDANCE_PY, PYPROBE = "ECSHackWeek/impedance.py", "ImperialCollegeLondon/PyProBE"
 BATTDAT = "ROVI-org/battery-data-toolkit"
+NAVANI, DATALAB = "BenSmithGreyGroup/navani", "datalab-org/datalab"
 
 #: EC-Lab runs in yadg's test data with both the .mpr and its .mpt export.
 ECLAB_RUNS = (
@@ -260,6 +263,19 @@ def add_battdat(corpus: Corpus) -> None:
         corpus.add(file, fmt, "cycler", BATTDAT, f"tests/files/{name}", ref)
 
 
+def add_arbin_res(corpus: Corpus) -> None:
+    """navani's Arbin .res against datalab's conversion of the same run, which keeps
+    Arbin's own columns. (Its BDF columns are no reference: they hold Arbin's current and
+    capacities divided by 1000 and cycles renumbered from 0.)"""
+    res, bdf = "arbin/arbin_example.res", "arbin/arbin_example.bdf.csv"
+    res_path = "Example_data/arbin_example.res"
+    bdf_path = "pydatalab/example_data/echem/arbin_example.bdf.csv"
+    corpus.write(res, corpus.show(NAVANI, res_path))
+    corpus.write(bdf, corpus.show(DATALAB, bdf_path))
+    ref = {"kind": "bdf-table", "file": bdf, "from": f"{DATALAB}: {bdf_path}"}
+    corpus.add(res, "arbin-res", "cycler", NAVANI, res_path, ref)
+
+
 def main(mirrors: Path, out: Path) -> None:
     corpus = Corpus(mirrors, out)
     add_eclab(corpus)
@@ -268,6 +284,7 @@ def main(mirrors: Path, out: Path) -> None:
     add_impedance_py(corpus)
     add_pyprobe(corpus)
     add_battdat(corpus)
+    add_arbin_res(corpus)
     corpus.finish()
 
 
