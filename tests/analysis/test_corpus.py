@@ -45,42 +45,20 @@ CORPUS_DOCS = {"MANIFEST.yaml", "README.md", "build_corpus.py"}
 #: Per-cycle capacities agree within this relative difference (or the resolution).
 CAPACITY_RTOL = 5e-3
 
-_COUNTERS = (
-    "drysheet integrates the sampled current instead of EC-Lab's own charge counter "
-    "(dQ/C, (Q-Qo)/C), which differs with coarse logging and loops"
-)
 _DERIVED_I = (
     "current derived from dq/mA.h (the .mpr stores none) differs from EC-Lab's <I> "
     "where a sample has no elapsed interval (EC-Lab writes 0)"
 )
-_INTEGRATED = ("ca.issue_149", "ca", "cp.issue_149", "cp.issue_61", "cp", "cva.issue_202", "lsv")
-_NEW_MPR = {
-    "coc.issue_185": 182, "cov.issue_185": 182, "cv.issue_149": 182, "cv.issue_217": 185,
-    "lsv.issue_195": 185, "mb.issue_223": 112, "peis.issue_225.ewe_ece": 215,
-}  # fmt: skip
 #: What drysheet does not read yet, or reads differently from the reference.
 XFAIL = {
-    **{f"biologic/{run}.{ext}": _COUNTERS for run in _INTEGRATED for ext in ("mpr", "mpt")},
     **{
         f"biologic/{run}.mpr": _DERIVED_I
         for run in ("gcpl.issue_211", "gcpl.issue_226.CxN", "gcpl.issue_226.I")
     },
-    **{
-        f"biologic/{run}.mpr": f"EC-Lab 11.50+ .mpr: galvani 0.5 does not know column ID {col}"
-        for run, col in _NEW_MPR.items()
-    },
-    "biologic/peis.issue_225.ewe_ece.mpt": "EIS .mpt whose header repeats column names is refused",
     "biologic/pyprobe_Sample_data_biologic_timestamped.txt": (
         "BT-Lab export with absolute timestamps in 'time/s' is refused"
     ),
-    "neware/interp-test.csv": "Neware BTSDA CSV export (time as hh:mm:ss, current in uA)",
     "arbin/arbin_example.csv": "Arbin CSV export with underscore headers (Test_Time, Current)",
-    "eis/exampleData.csv": "header-less three-column EIS CSV is refused",
-    "eis/exampleDataAutolab.txt": "Autolab EIS text export is refused",
-    "eis/exampleDataCHInstruments.txt": "CH Instruments EIS text export is refused",
-    "eis/exampleDataVersaStudio.par": "VersaStudio .par is refused",
-    "eis/exampleDataZPlot.z": "ZPlot .z is refused",
-    "eis/exampleDataZPlot_noComments.z": "ZPlot .z is refused",
 }
 
 
@@ -201,10 +179,14 @@ def _eclab_reference(table: pd.DataFrame) -> pd.DataFrame:
         ref["current_A"] = table[current].astype(float) / 1000.0
     if "cycle number" in table:
         ref["cycle"] = table["cycle number"].astype(float).round().astype(int)
-    if (dq := _first(table, ("dq/mA.h", "dQ/mA.h"))) is not None:
-        ref["dq_mAh"] = table[dq].astype(float)
-    elif "dQ/C" in table:
-        ref["dq_mAh"] = table["dQ/C"].astype(float) / 3.6
+    if "dq/mA.h" in table:  # the charge of each interval
+        ref["dq_mAh"] = table["dq/mA.h"].astype(float)
+    elif (dq := _first(table, ("dQ/mA.h", "dQ/C"))) is not None:
+        # CA/CP's dQ: the charge since the step (Ns) or loop (half cycle) began
+        keys = [table[k] for k in ("Ns", "half cycle") if k in table]
+        block = pd.concat(keys, axis=1).diff().ne(0).any(axis=1).cumsum()
+        q = table[dq].astype(float) / (3.6 if dq.endswith("/C") else 1.0)
+        ref["dq_mAh"] = q.groupby(block).diff().fillna(q)
     elif (q := _first(table, ("(Q-Qo)/mA.h", "(Q-Qo)/C"))) is not None:
         scale = 1 / 3.6 if q.endswith("/C") else 1.0
         ref["dq_mAh"] = table[q].astype(float).diff().fillna(0.0) * scale
@@ -327,7 +309,8 @@ def _capacities(ts: pd.DataFrame, ref: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     ours = ours.rename(
         columns={"charge_capacity_mAh_g": "charge", "discharge_capacity_mAh_g": "discharge"}
     )
-    dq = ref["dq_mAh"].to_numpy()
+    dq = ref["dq_mAh"].to_numpy().copy()
+    dq[0] = 0.0  # charge before the first sample is outside the record's intervals
     theirs = pd.DataFrame(
         {
             "charge": pd.Series(np.where(dq > 0, dq, 0.0)).groupby(cycles).sum(),

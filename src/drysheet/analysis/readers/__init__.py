@@ -2,9 +2,11 @@
 
 One reader stack for measured files. Cycler records: :func:`read_cycler`; impedance
 spectra: :func:`read_impedance` (and the DC-polarisation tables through the same
-module, :mod:`drysheet.analysis.readers.impedance`). Cycler formats: ``biologic-mpr``,
-``biologic-mpt``, ``neware-nda``, ``neware-ndax``, ``arbin-res``, ``maccor``, ``bdf-csv``,
-``bdf-parquet`` (Battery Data Format), ``csv``.
+module, :mod:`drysheet.analysis.readers.impedance`); DEMS ion currents:
+:func:`read_dems` (Zilien .tsv through ixdat, else delimited tables). Cycler formats:
+``biologic-mpr``, ``biologic-mpt``, ``neware-nda``, ``neware-ndax``, ``neware-csv``
+(Neware's text exports), ``arbin-res``, ``maccor``, ``bdf-csv``, ``bdf-parquet`` (Battery
+Data Format), ``csv``.
 """
 
 from __future__ import annotations
@@ -26,15 +28,25 @@ from drysheet.analysis.readers.generic_csv import ColumnMap, read_generic_csv
 from drysheet.analysis.readers.impedance import read_impedance
 from drysheet.analysis.readers.maccor import looks_like_maccor, read_maccor
 from drysheet.analysis.readers.neware import read_neware
+from drysheet.analysis.readers.neware_csv import looks_like_neware_csv, read_neware_csv
+from drysheet.analysis.readers.zilien import looks_like_zilien, read_zilien
 from drysheet.errors import DrysheetInputError
 
-__all__ = ["FORMATS", "detect_format", "mdb_export_available", "read_cycler", "read_impedance"]
+__all__ = [
+    "FORMATS",
+    "detect_format",
+    "mdb_export_available",
+    "read_cycler",
+    "read_dems",
+    "read_impedance",
+]
 
 FORMATS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "biologic-mpr": read_mpr,
     "biologic-mpt": read_mpt,
     "neware-nda": read_neware,
     "neware-ndax": read_neware,
+    "neware-csv": read_neware_csv,
     "arbin-res": read_arbin_res,
     "maccor": read_maccor,
     "bdf-csv": read_bdf_csv,
@@ -74,6 +86,8 @@ def _sniff(head: bytes) -> str | None:
     text = head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
     if text.startswith(MPT_MAGICS):
         return "biologic-mpt"
+    if looks_like_neware_csv(text):
+        return "neware-csv"
     if looks_like_maccor(text):
         return "maccor"
     header = next((line for line in text.splitlines() if line.strip()), "")
@@ -133,3 +147,17 @@ def read_cycler(
         raise DrysheetInputError(
             f"{path} ({fmt}): unreadable file ({type(exc).__name__}: {reason})"
         ) from exc
+
+
+def read_dems(path: str | Path) -> pd.DataFrame:
+    """Ion currents per m/z against time (``time_s``, ``mz<N>_A``): a Zilien .tsv file
+    (:func:`~drysheet.analysis.readers.zilien.read_zilien`), else a delimited table
+    (:func:`drysheet.analysis.dems.read_dems_csv`)."""
+    from drysheet.analysis.dems import read_dems_csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise DrysheetInputError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        head = fh.read(4096).decode("latin-1")
+    return read_zilien(path) if looks_like_zilien(head) else read_dems_csv(path)

@@ -3,8 +3,8 @@ text with unit-bearing headers (``freq/Hz``, ``Z' (Ω)``, ``Zimag [mOhm]``).
 
 :func:`read_impedance` gives ``freq_Hz, z_real_ohm, z_imag_ohm`` (``Im Z``);
 :func:`read_text_table` and :func:`select_columns` are shared with
-:mod:`drysheet.analysis.dc_polarisation`. BioLogic .mpr files are read with galvani as
-for cycling records (:func:`drysheet.analysis.readers.biologic.mpr_file`). No library
+:mod:`drysheet.analysis.dc_polarisation`. BioLogic .mpr files are read as for cycling
+records (:func:`drysheet.analysis.readers.biologic.mpr_table`). No library
 reads Gamry's and the generic layouts with units in the header, hence this parser.
 """
 
@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from drysheet.analysis.readers.biologic import mpr_file
+from drysheet.analysis.readers.biologic import mpr_table
+from drysheet.analysis.readers.text import NUMBER, read_table
 from drysheet.errors import DrysheetInputError
 
 #: Fewest points a spectrum needs for the circuit fit and the Kramers-Kronig test.
@@ -34,15 +35,25 @@ def read_impedance(
     table: ``Freq``, ``Zreal``, ``Zimag``) and generic CSV/TSV with recognised
     headers (``frequency (Hz)``, ``Z' [Ohm]``, ``-Z''/Ohm``, ``Zimag``, ``Zimg``,
     ``real``/``imaginary``, ``Z' (ohms)``...); a table with only modulus and phase
-    (``|Z|/Ohm`` and ``Phase(Z)/deg``, as galvani reads Modulo Bat .mpr files; Gamry's
-    ``Zmod``/``Zphz``) gives Z = |Z| exp(i phase).
+    (``|Z|/Ohm`` and ``Phase(Z)/deg``, as in older Modulo Bat .mpr files; Gamry's
+    ``Zmod``/``Zphz``) gives Z = |Z| exp(i phase). The layouts of
+    :func:`instrument_layout` (ZPlot ``.z``, VersaStudio ``.par``, Scribner Z60W, CH
+    Instruments, header-less three-column CSV) are read with impedance.py's readers.
     ``column_map`` maps ``freq_Hz``, ``z_real_ohm`` and either ``z_imag_ohm``
     or ``minus_z_imag_ohm`` to column names holding values in those units.
     Rows are returned in file order (several sweeps are concatenated); rows at 0 Hz
     (the cycling samples of a file that mixes EIS into a cycling sequence, e.g.
     Modulo Bat) are left out.
     """
-    table = read_text_table(path, gamry_table="ZCURVE")
+    layout = instrument_layout(Path(path))
+    if layout is not None and column_map is not None:
+        raise DrysheetInputError(
+            f"{path}: column_map applies to tables with a header row, not to a {layout} file"
+        )
+    if layout is not None:
+        table = _impedance_py_table(Path(path), layout)
+    else:
+        table = read_text_table(path, gamry_table="ZCURVE")
     if column_map is not None and "minus_z_imag_ohm" in column_map:
         column_map = dict(column_map)
         col = column_map.pop("minus_z_imag_ohm")
@@ -65,6 +76,71 @@ def read_impedance(
             f"{MIN_EIS_POINTS} are needed"
         )
     return df
+
+
+#: impedance.py's reader (:mod:`impedance.preprocessing`) of each instrument layout.
+_IMPEDANCE_PY_READERS = {
+    "zplot": "readZPlot",
+    "versastudio": "readVersaStudio",
+    "autolab": "readAutolab",
+    "chinstruments": "readCHInstruments",
+    "csv": "readCSV",
+}
+
+
+def instrument_layout(path: Path) -> str | None:
+    """impedance.py's name of the layout of an impedance text export, None for others.
+
+    ``zplot``: Scribner ZPlot ``.z`` (first line ``ZPLOT2 ASCII`` or ``"ZPlotW Data
+    File``); ``versastudio``: Princeton Applied Research VersaStudio ``.par`` (XML-like
+    sections from ``<Application>``); ``autolab``: the Scribner Z60W data file
+    (``"Z60W Data File``) that impedance.py reads as Autolab's; ``chinstruments``: CH
+    Instruments (``A.C. Impedance`` in its header); ``csv``: header-less comma-separated
+    frequency, Re Z, Im Z (three numbers a line). Autolab NOVA and Parstat exports have
+    named columns and are read as generic tables.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).decode("latin-1")
+    except OSError:
+        return None
+    lines = [ln.strip() for ln in head.lstrip("\ufeff\xef\xbb\xbf").splitlines()]
+    first = lines[0].strip('"') if lines else ""
+    if path.suffix.lower() == ".z" or first.upper().startswith("ZPLOT"):
+        return "zplot"
+    if path.suffix.lower() == ".par" or first == "<Application>":
+        return "versastudio"
+    if first.startswith("Z60W Data File"):
+        return "autolab"
+    if "A.C. Impedance" in lines[:5]:
+        return "chinstruments"
+    fields = first.split(",")
+    if len(fields) == 3 and all(re.fullmatch(NUMBER, f.strip()) for f in fields):
+        return "csv"
+    return None
+
+
+def _impedance_py_table(path: Path, layout: str) -> pd.DataFrame:
+    """``freq_Hz, z_real_ohm, z_imag_ohm`` as impedance.py's reader of ``layout`` gives them."""
+    from impedance import preprocessing
+
+    try:
+        freq, z = getattr(preprocessing, _IMPEDANCE_PY_READERS[layout])(str(path))
+        table = pd.DataFrame(
+            {
+                "freq_Hz": np.asarray(freq, dtype=float),
+                "z_real_ohm": np.real(np.asarray(z, dtype=complex)),
+                "z_imag_ohm": np.imag(np.asarray(z, dtype=complex)),
+            }
+        )
+    except Exception as exc:  # impedance.py's readers raise many types on bad input
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise DrysheetInputError(
+            f"{path}: not a readable {layout} impedance file (impedance.py: {reason})"
+        ) from exc
+    if table.empty:
+        raise DrysheetInputError(f"{path}: {layout} impedance file has no data rows")
+    return table
 
 
 def _cartesian_from_polar(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
@@ -151,10 +227,10 @@ def read_text_table(path: str | Path, *, gamry_table: str) -> pd.DataFrame:
     if not p.is_file():
         raise DrysheetInputError(f"{path}: file not found")
     if p.suffix.lower() == ".mpr":
-        data = mpr_file(p).data
-        if data is None or len(data) == 0:
+        data, _ = mpr_table(p)
+        if data.empty:
             raise DrysheetInputError(f"{path}: .mpr file holds no data rows")
-        return pd.DataFrame({n: np.asarray(data[n], dtype=float) for n in data.dtype.names})
+        return data.select_dtypes("number").astype(float)
     raw = p.read_bytes()
     if not raw.strip():
         raise DrysheetInputError(f"{path}: file is empty")
@@ -169,9 +245,9 @@ def read_text_table(path: str | Path, *, gamry_table: str) -> pd.DataFrame:
         text = raw.decode("cp1252", errors="replace")  # EC-Lab writes Windows-1252
     lines = text.splitlines()
     if lines[0].startswith("EC-Lab ASCII FILE"):
-        header_at = _mpt_header_index(lines, path)
-        delim = "\t"
-    elif any(ln.split("\t", 1)[0] == gamry_table for ln in lines):
+        body = "\n".join(lines[_mpt_header_index(lines, path) :])
+        return read_table(body, "\t", p, "EC-Lab .mpt table").select_dtypes("number")
+    if any(ln.split("\t", 1)[0] == gamry_table for ln in lines):
         return _gamry_table(lines, gamry_table, path)
     else:
         header_at = next(

@@ -7,8 +7,10 @@ then one row per record. MACCOR writes the current unsigned and the direction in
 ``State``/``MD`` column (C = charge, D = discharge, R/O/S = rest or other): drysheet
 gives discharge a negative sign. Test time in s, min or h (by header) or as a
 duration text ("1d 02:03:04.5"). ``Step`` and ``Cyc#`` are kept as ``step_instrument``
-and ``cycle_instrument``. The charge counter ``Amp-hr`` (unsigned, restarting from zero
-within the test) gives ``charge_increment_Ah`` on C and D rows, signed by the state;
+and ``cycle_instrument``. The charge counter ``Amp-hr`` (``Capacity`` in Ah in MIMS
+Client exports; unsigned, restarting from zero within the test) gives
+``charge_increment_Ah`` on C and D rows, signed by the state (by the current's sign in
+layouts without a state column, which write the current signed);
 a restart is taken wherever the counter falls, so a value carried through a rest
 counts once. No library reads these exports, hence this parser.
 """
@@ -44,7 +46,7 @@ _CURRENT = (
 _STATE = (("State", 1.0), ("MD", 1.0))
 _CAPACITY = (
     ("Amp-hr", 1.0), ("Capacity (Ah)", 1.0), ("Capacity (mAh)", 1e-3), ("Capacity [Ah]", 1.0),
-    ("Capacity [mAh]", 1e-3),
+    ("Capacity [mAh]", 1e-3), ("Cap. [Ah]", 1.0), ("Capacity", 1.0),
 )  # fmt: skip
 _STEP = (("Step", 1.0),)
 _CYCLE = (("Cyc#", 1.0), ("Cycle P", 1.0), ("Cycle", 1.0), ("Cycle C", 1.0))
@@ -95,10 +97,13 @@ def read_maccor(path: Path) -> pd.DataFrame:
     cycle = find_column(data, _CYCLE)
     capacity = find_column(data, _CAPACITY)
     increment_Ah = None
-    if capacity is not None and code is not None:
+    if capacity is not None:
         counter = pd.to_numeric(data[capacity[0]], errors="coerce").to_numpy(float) * capacity[1]
-        sign = np.select([code == "C", code == "D"], [1.0, -1.0], 0.0)
-        increment_Ah = sign * counter_increments(counter, unsigned=True)
+        if code is not None:
+            sign = np.select([code == "C", code == "D"], [1.0, -1.0], 0.0)
+        else:  # no state column: the current is written signed
+            sign = np.sign(current)
+        increment_Ah = sign * counter_increments(np.abs(counter), unsigned=True)
     return tidy(
         path,
         FORMAT,

@@ -22,7 +22,7 @@ MAX_COLUMNS = 1000
 
 #: A number with decimal point or comma; ASCII digits only (Python's float() would also
 #: take full-width or Arabic-Indic digits, which no instrument writes).
-_NUMBER = r"[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?"
+NUMBER = r"[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?"
 
 
 def read_text(path: Path, what: str) -> str:
@@ -96,7 +96,7 @@ def _typed(names: list[str], cells: np.ndarray) -> pd.DataFrame:
     n_rows, n_cols = cells.shape
     flat = pa.array(cells.ravel(order="F"), type=pa.string(), from_pandas=True)
     flat = pc.utf8_trim_whitespace(pc.fill_null(flat, ""))
-    is_number = pc.match_substring_regex(flat, f"^{_NUMBER}$").to_numpy(zero_copy_only=False)
+    is_number = pc.match_substring_regex(flat, f"^{NUMBER}$").to_numpy(zero_copy_only=False)
     numeric = is_number.reshape(n_cols, n_rows).all(axis=1)
     take = np.repeat(numeric, n_rows)
     floats = np.full(len(flat), np.nan)

@@ -1,0 +1,60 @@
+"""Records without a charge counter: recording gaps are not integrated over, and samples
+of non-cycling techniques make no cycles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from drysheet.analysis.readers import read_cycler
+from drysheet.analysis.readers.tidy import RecordingGapWarning
+from drysheet.result import cycle_table
+
+
+def _write(path, time_s, current_A, **extra) -> None:
+    pd.DataFrame({"time_s": time_s, "voltage_V": 3.7, "current_A": current_A, **extra}).to_csv(
+        path, index=False
+    )
+
+
+def test_a_reading_before_a_gap_is_not_integrated_over_the_gap(tmp_path):
+    """A looped record: 1 mA charge logged every 10 s for 100 s, nothing for 3000 s
+    (an unrecorded technique), then another 100 s of charge."""
+    time_s = np.r_[np.arange(0, 101, 10), 3100 + np.arange(0, 101, 10)]
+    path = tmp_path / "looped.csv"
+    _write(path, time_s, 1e-3)
+    with pytest.warns(RecordingGapWarning, match=r"1 recording gap.* t = 100 s .* for 3000 s"):
+        ts = read_cycler(path)
+    charge_mAh = cycle_table(ts, 1.0)["charge_capacity_mAh_g"].iloc[0]
+    assert charge_mAh == pytest.approx(2 * 100 / 3600)  # not (200 + 3000) s of 1 mA
+
+
+def test_record_without_gaps_is_integrated_as_before(tmp_path, recwarn):
+    path = tmp_path / "regular.csv"
+    _write(path, np.arange(0, 1001, 10), 1e-3)
+    ts = read_cycler(path)
+    assert "charge_increment_Ah" not in ts  # cycle_table integrates the current itself
+    assert not [w for w in recwarn if issubclass(w.category, RecordingGapWarning)]
+    assert cycle_table(ts, 1.0)["charge_capacity_mAh_g"].iloc[0] == pytest.approx(1000 / 3600)
+
+
+def test_gap_at_rest_is_harmless(tmp_path, recwarn):
+    path = tmp_path / "rest_gap.csv"
+    _write(path, np.r_[np.arange(0, 101, 10), 5000, 5010], np.r_[np.full(11, 1e-3), 0.0, 0.0])
+    read_cycler(path)
+    assert not [w for w in recwarn if issubclass(w.category, RecordingGapWarning)]
+
+
+def test_non_cycling_samples_make_no_cycles(tmp_path):
+    """Current-sign noise flagged non-cycling (a voltammetry sweep) between a charge and
+    a discharge: one cycle, and the noise counts for neither."""
+    noise = 1e-6 * np.where(np.arange(50) % 2 == 0, 1.0, -1.0)
+    current = np.r_[np.full(10, 1e-3), noise, np.full(10, -1e-3)]
+    cycling = np.r_[np.full(10, True), np.full(50, False), np.full(10, True)]
+    path = tmp_path / "with_sweep.csv"
+    _write(path, np.arange(70) * 10.0, current, cycling=cycling)
+    ts = read_cycler(path)
+    assert ts["cycle"].unique().tolist() == [1]
+    table = cycle_table(ts, 1.0)
+    assert table["charge_capacity_mAh_g"].iloc[0] == pytest.approx(90 / 3600)  # 10 samples, 90 s
