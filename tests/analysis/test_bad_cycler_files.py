@@ -81,7 +81,7 @@ def test_wrong_format(tmp_path, real_dir):
 @pytest.mark.parametrize(
     ("name", "text", "match"),
     [
-        ("a.csv", "time_s,voltage_V\n0,3\n1,3\n", r"no column for \['current_A'\]"),
+        ("a.csv", "time_s,current_A\n0,3\n1,3\n", r"no column for \['voltage_V'\]"),
         ("b.csv", "time_s,voltage_V,current_A\n", "no data rows"),
         ("c.csv", "time_s,voltage_V,current_A\n0,3,0\n1,3.1\n", "current_A.*data row 2"),
         ("d.csv", "time_s,voltage_V,current_A\n0,3,0\n1,x,0\n", "voltage_V.*data row 2"),

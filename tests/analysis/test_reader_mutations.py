@@ -21,8 +21,14 @@ from drysheet.bdf import write_bdf
 from drysheet.errors import DrysheetInputError
 from drysheet.result import CURRENT, TIME, VOLTAGE, check_timeseries
 
-TEXT_FORMATS = ("csv", "biologic-mpt", "maccor", "bdf-csv")
+TEXT_FORMATS = ("csv", "biologic-mpt", "maccor", "bdf-csv", "neware-csv")
 GCPL = "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
+#: Real files of formats added later: an EC-Lab 11.50 Modulo Bat .mpr with impedance rows
+#: and a Neware BTSDA CSV export.
+LATER_FILES = (
+    Path(__file__).parent / "data" / "biologic" / "mb.issue_223.mpr",
+    Path(__file__).parents[1] / "data" / "corpus" / "neware" / "interp-test.csv",
+)
 
 #: Tokens that broke readers before (full-width digits, numbers of more than 4300
 #: digits, runs of delimiters, physically impossible values) and bytes that steer format
@@ -90,7 +96,8 @@ _BYTE_MUTATIONS = ("flip", "insert", "delete", "token", "truncate", "duplicate")
 
 def _text_sources(real_dir: Path, out: Path) -> dict[str, Path]:
     """The GCPL record (every 40th sample) rendered as the text exports drysheet reads:
-    its own CSV, an EC-Lab .mpt, a MACCOR export and BDF CSV and Parquet."""
+    its own CSV, an EC-Lab .mpt, a MACCOR export, BDF CSV and Parquet and a layered
+    Neware export (cycle, step and record rows)."""
     ts = read_cycler(real_dir / GCPL).iloc[::40].reset_index(drop=True)
     rows = list(ts.itertuples())
     csv = out / "gcpl.csv"
@@ -108,12 +115,21 @@ def _text_sources(real_dir: Path, out: Path) -> dict[str, Path]:
     head = ["Date of Test: 01/01/2024", "Rec#\tCyc#\tStep\tTest (Sec)\tAmps\tVolts\tState"]
     maccor.write_text("\n".join([*head, *body]) + "\n")
     bdf = [write_bdf(ts, out / f"gcpl_bdf{suffix}") for suffix in (".csv", ".parquet")]
-    return {p.name: p for p in (csv, mpt, maccor, *bdf)}
+    layered = out / "gcpl_neware.csv"
+    lines = ["Cycle ID,Cap_Chg(mAh)", ",Step ID,Step Name", ",,Record ID,Time(h:min:s.ms),"
+             "Voltage(V),Current(mA)"]  # fmt: skip
+    for (cycle, step), part in ts.groupby(["cycle", "step"], sort=False):
+        lines += [f"{cycle},0", f",{step},{'CC_Chg' if part[CURRENT].mean() > 0 else 'CC_DChg'}"]
+        lines += [f",,{k},{r.time_s},{r.voltage_V},{r.current_A * 1e3}" for k, r in
+                  enumerate(part.itertuples(), 1)]  # fmt: skip
+    layered.write_text("\n".join(lines) + "\n")
+    return {p.name: p for p in (csv, mpt, maccor, *bdf, layered)}
 
 
 @pytest.fixture(scope="session")
 def sources(real_dir, tmp_path_factory) -> dict[str, Path]:
     files = {n: real_dir / n for n in (GCPL, "00_test_02_MB_C01.mpr", "test.nda", "test.ndax")}
+    files |= {p.name: p for p in LATER_FILES}
     if mdb_export_available():
         files["arbin_example.res"] = real_dir / "arbin_example.res"
     return files | _text_sources(real_dir, tmp_path_factory.mktemp("text_sources"))
@@ -146,6 +162,9 @@ def _valid_or_refused(path: Path, fmt: str) -> None:
         ("gcpl.001", 40),
         ("gcpl_bdf.csv", 30),
         ("gcpl_bdf.parquet", 30),
+        ("gcpl_neware.csv", 30),
+        ("mb.issue_223.mpr", 25),
+        ("interp-test.csv", 30),
     ],
 )
 def test_mutated_real_files(sources, tmp_path_factory, name, examples):

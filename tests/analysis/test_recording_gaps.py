@@ -1,5 +1,5 @@
-"""Records without a charge counter: recording gaps are not integrated over, and samples
-of non-cycling techniques make no cycles."""
+"""Records without a charge counter: recording gaps are not integrated over, samples of
+non-cycling techniques make no cycles, open-circuit tables without a current are rest."""
 
 from __future__ import annotations
 
@@ -58,3 +58,11 @@ def test_non_cycling_samples_make_no_cycles(tmp_path):
     assert ts["cycle"].unique().tolist() == [1]
     table = cycle_table(ts, 1.0)
     assert table["charge_capacity_mAh_g"].iloc[0] == pytest.approx(90 / 3600)  # 10 samples, 90 s
+
+
+def test_open_circuit_table_without_current_is_rest(tmp_path):
+    path = tmp_path / "ocv.csv"
+    path.write_text("time_s,voltage_V\n0,3.70\n60,3.69\n120,3.69\n")
+    ts = read_cycler(path)
+    assert (ts["current_A"] == 0).all() and not ts["cycling"].any()
+    assert cycle_table(ts, 1.0)["charge_capacity_mAh_g"].tolist() == [0.0]

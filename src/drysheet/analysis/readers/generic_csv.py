@@ -7,7 +7,8 @@ first other line is the header row. ``column_map`` maps drysheet names (``time_s
 ``step_instrument``, ``charge_increment_Ah``, ``cycling``) to the file's
 column names, optionally with a factor to drysheet's unit, e.g.
 ``{"current_A": ("I/mA", 1e-3), "time_s": "Test_Time(s)"}``; a factor of -1 flips a
-discharge-positive current. Unmapped quantities are looked up under common names
+discharge-positive current. A table without a current column is an open-circuit (OCV)
+record: zero current, non-cycling. Unmapped quantities are looked up under common names
 (drysheet's own, ``Test_Time(s)``, ``Voltage(V)``, ``Current(A)``, ``current_mA``...).
 """
 
@@ -81,7 +82,7 @@ def read_generic_csv(path: Path, column_map: ColumnMap | None = None) -> pd.Data
         raise DrysheetInputError(f"{path}: only comment lines, no header row or data")
     data = read_table("\n".join(body), sniff_delimiter(body[0]), path, "CSV table")
     columns = {name: _locate(data, name, (column_map or {}).get(name), path) for name in ALIASES}
-    missing = [name for name in (TIME, VOLTAGE, CURRENT) if columns[name] is None]
+    missing = [name for name in (TIME, VOLTAGE) if columns[name] is None]
     if missing:
         raise DrysheetInputError(
             f"{path} ({FORMAT}): no column for {missing}; found {list(data.columns)}; "
@@ -96,19 +97,21 @@ def read_generic_csv(path: Path, column_map: ColumnMap | None = None) -> pd.Data
     step_instrument, increment, cycling = (
         columns[n] for n in (STEP_INSTRUMENT, CHARGE_INCREMENT, CYCLING)
     )
+    open_circuit = columns[CURRENT] is None  # an OCV record: rest, no cycling
+    flags = _flags(data[cycling[0]], path) if cycling else None
     return tidy(
         path,
         FORMAT,
         values(TIME),
         values(VOLTAGE),
-        values(CURRENT),
+        np.zeros(len(data)) if open_circuit else values(CURRENT),
         [data[step[0]].to_numpy()] if step else [],
         data[cycle[0]] if cycle else None,
         label=data[label[0]] if label else None,
         meta=meta,
         step_instrument=data[step_instrument[0]] if step_instrument else None,
         charge_increment_Ah=values(CHARGE_INCREMENT) if increment else None,
-        cycling=_flags(data[cycling[0]], path) if cycling else None,
+        cycling=np.zeros(len(data), dtype=bool) if open_circuit else flags,
     )
 
 
