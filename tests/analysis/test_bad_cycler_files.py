@@ -95,6 +95,13 @@ def test_wrong_format(tmp_path, real_dir):
             "Rec#\tCyc#\tStep\tTest (Sec)\tAmps\tVolts\n1\t0\t1\t0\t0\n",
             "voltage_V.*data row 1",
         ),
+        ("k.csv", "Data_Point,Test_Time,Cycle_Index,Voltage\n1,0,1,3\n", r"arbin-csv.*Current"),
+        (
+            "l.mpt",
+            "EC-Lab ASCII FILE\nNb header lines : 3\ntime/s\tEwe/V\n11/20/2024 11:38:41.707\t3\n"
+            "11/20/2024 11:38:4x.000\t3\n",
+            "time_s.*data row 2",
+        ),
     ],
 )
 def test_missing_columns_and_truncated_text(tmp_path, name, text, match):

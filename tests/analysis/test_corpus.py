@@ -45,21 +45,9 @@ CORPUS_DOCS = {"MANIFEST.yaml", "README.md", "build_corpus.py"}
 #: Per-cycle capacities agree within this relative difference (or the resolution).
 CAPACITY_RTOL = 5e-3
 
-_DERIVED_I = (
-    "current derived from dq/mA.h (the .mpr stores none) differs from EC-Lab's <I> "
-    "where a sample has no elapsed interval (EC-Lab writes 0)"
-)
-#: What drysheet does not read yet, or reads differently from the reference.
-XFAIL = {
-    **{
-        f"biologic/{run}.mpr": _DERIVED_I
-        for run in ("gcpl.issue_211", "gcpl.issue_226.CxN", "gcpl.issue_226.I")
-    },
-    "biologic/pyprobe_Sample_data_biologic_timestamped.txt": (
-        "BT-Lab export with absolute timestamps in 'time/s' is refused"
-    ),
-    "arbin/arbin_example.csv": "Arbin CSV export with underscore headers (Test_Time, Current)",
-}
+#: What drysheet does not read yet, or reads differently from the reference (a strict
+#: xfail naming the missing format): every corpus file is read now.
+XFAIL: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ spectra: :func:`read_impedance` (and the DC-polarisation tables through the same
 module, :mod:`drysheet.analysis.readers.impedance`); DEMS ion currents:
 :func:`read_dems` (Zilien .tsv through ixdat, else delimited tables). Cycler formats:
 ``biologic-mpr``, ``biologic-mpt``, ``neware-nda``, ``neware-ndax``, ``neware-csv``
-(Neware's text exports), ``arbin-res``, ``maccor``, ``bdf-csv``, ``bdf-parquet`` (Battery
-Data Format), ``csv``.
+(Neware's text exports), ``arbin-res``, ``arbin-csv``, ``maccor``, ``bdf-csv``,
+``bdf-parquet`` (Battery Data Format), ``csv``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from drysheet.analysis.readers.arbin import mdb_export_available, read_arbin_res
+from drysheet.analysis.readers.arbin import (
+    looks_like_arbin_csv,
+    mdb_export_available,
+    read_arbin_csv,
+    read_arbin_res,
+)
 from drysheet.analysis.readers.bdf import (
     PARQUET_MAGIC,
     looks_like_bdf,
@@ -48,6 +53,7 @@ FORMATS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "neware-ndax": read_neware,
     "neware-csv": read_neware_csv,
     "arbin-res": read_arbin_res,
+    "arbin-csv": read_arbin_csv,
     "maccor": read_maccor,
     "bdf-csv": read_bdf_csv,
     "bdf-parquet": read_bdf_parquet,
@@ -86,11 +92,13 @@ def _sniff(head: bytes) -> str | None:
     text = head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
     if text.startswith(MPT_MAGICS):
         return "biologic-mpt"
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if looks_like_arbin_csv(header):
+        return "arbin-csv"
     if looks_like_neware_csv(text):
         return "neware-csv"
     if looks_like_maccor(text):
         return "maccor"
-    header = next((line for line in text.splitlines() if line.strip()), "")
     return "bdf-csv" if looks_like_bdf(header) else "csv"
 
 

@@ -7,7 +7,8 @@ A with charge positive, ``Test_Time`` in s, ``Step_Index`` and ``Cycle_Index`` (
 ``step_instrument`` and ``cycle_instrument``) and the charge counters
 ``Charge_Capacity`` and ``Discharge_Capacity`` (Ah, unsigned, restarting with each
 cycle; their increments become ``charge_increment_Ah``); rows are ordered by
-``Data_Point`` (mdb-export does not guarantee the order).
+``Data_Point`` (mdb-export does not guarantee the order). Arbin's CSV exports with the
+same columns (``Test_Time`` or ``Test Time (s)``...) are read by :func:`read_arbin_csv`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from drysheet.analysis.readers.text import PARSE_ERRORS
+from drysheet.analysis.readers.columns import column_key, find_column
+from drysheet.analysis.readers.text import PARSE_ERRORS, read_table, read_text, sniff_delimiter
 from drysheet.analysis.readers.tidy import counter_increments, restarts_at, tidy
 from drysheet.errors import DrysheetInputError
 
@@ -122,6 +124,11 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
     info = _export(path, "Global_Table", ("Test_Name",))
     if "Test_Name" in info and len(info):
         meta["test_name"] = str(info["Test_Name"].iloc[0])
+    return _arbin_frame(data, path, "arbin-res", meta)
+
+
+def _arbin_frame(data: pd.DataFrame, path: Path, fmt: str, meta: dict) -> pd.DataFrame:
+    """Arbin's columns (names as in ``Channel_Normal_Table``) into the time-series schema."""
     increment_Ah = None
     if all(c in data for c in _COUNTERS):
         restarts = restarts_at(data["Cycle_Index"])
@@ -131,7 +138,7 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
         increment_Ah = charge - discharge
     return tidy(
         path,
-        "arbin-res",
+        fmt,
         data["Test_Time"],
         data["Voltage"],
         data["Current"],
@@ -141,3 +148,47 @@ def read_arbin_res(path: Path) -> pd.DataFrame:
         step_instrument=data["Step_Index"],
         charge_increment_Ah=increment_Ah,
     )
+
+
+#: Arbin's CSV exports (MITS Pro, its Excel/CSV export, conversions of .res files) name
+#: the columns of ``Channel_Normal_Table`` with underscores or spaces and units.
+_CSV_NAMES = {
+    "Data_Point": ("Data_Point", "Data Point"),
+    "Test_Time": ("Test_Time", "Test_Time(s)", "Test Time (s)", "Test Time(s)"),
+    "Step_Index": ("Step_Index", "Step Index"),
+    "Cycle_Index": ("Cycle_Index", "Cycle Index"),
+    "Current": ("Current", "Current(A)", "Current (A)"),
+    "Voltage": ("Voltage", "Voltage(V)", "Voltage (V)"),
+    "Charge_Capacity": ("Charge_Capacity", "Charge_Capacity(Ah)", "Charge Capacity (Ah)"),
+    "Discharge_Capacity": (
+        "Discharge_Capacity", "Discharge_Capacity(Ah)", "Discharge Capacity (Ah)",
+    ),
+}  # fmt: skip
+
+
+def looks_like_arbin_csv(header: str) -> bool:
+    """Whether a CSV header row names Arbin's data point, test time and cycle index."""
+    keys = {column_key(c) for c in header.split(sniff_delimiter(header))}
+    return all(
+        keys & {column_key(a) for a in _CSV_NAMES[name]}
+        for name in ("Data_Point", "Test_Time", "Cycle_Index")
+    )
+
+
+def read_arbin_csv(path: Path) -> pd.DataFrame:
+    """Read an Arbin CSV export into the time-series schema (by hand: no maintained
+    library reads these exports; the columns are those of the .res files)."""
+    text = read_text(path, "Arbin CSV export")
+    lines = [line for line in text.splitlines() if line.strip()]
+    table = read_table("\n".join(lines), sniff_delimiter(lines[0]), path, "Arbin CSV table")
+    data = pd.DataFrame(index=table.index)
+    for name, aliases in _CSV_NAMES.items():
+        found = find_column(table, [(a, 1.0) for a in aliases])
+        if found is not None:
+            data[name] = pd.to_numeric(table[found[0]], errors="coerce")
+    missing = [c for c in _NEEDED if c not in data]
+    if missing:
+        raise DrysheetInputError(
+            f"{path} (arbin-csv): missing column(s) {missing}; found {list(table.columns)}"
+        )
+    return _arbin_frame(data, path, "arbin-csv", {})

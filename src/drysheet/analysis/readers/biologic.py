@@ -237,7 +237,7 @@ def _biologic_frame(data: pd.DataFrame, path: Path, fmt: str, meta: dict) -> pd.
             f"{path} ({fmt}): missing column(s) {missing}; found {list(data.columns)}"
         )
     try:
-        time = data["time/s"].to_numpy(dtype=float)
+        time = _seconds(data["time/s"], meta)
         if dq is not None:
             increment_mAh = data[dq[0]].to_numpy(dtype=float) * dq[1]
         elif step_q is not None:
@@ -294,6 +294,19 @@ def _against_current(counter: np.ndarray, data: pd.DataFrame, current: str | Non
     return (change * i < 0) & (change * np.roll(i, 1) < 0)
 
 
+def _seconds(time: pd.Series, meta: dict) -> np.ndarray:
+    """``time/s`` in s; an export with absolute times (BT-Lab's and EC-Lab's option,
+    ``MM/DD/YYYY hh:mm:ss.fff``) gives s since its first sample, which becomes
+    ``start_time``."""
+    if pd.api.types.is_numeric_dtype(time):
+        return time.to_numpy(dtype=float)
+    stamps = pd.to_datetime(time, format="%m/%d/%Y %H:%M:%S.%f", errors="coerce")
+    if stamps.isna().all():
+        return time.to_numpy(dtype=float)  # neither: refused as non-numeric
+    meta.setdefault("start_time", stamps.iloc[0].isoformat())
+    return (stamps - stamps.iloc[0]).dt.total_seconds().to_numpy()
+
+
 def _cycle_number(data: pd.DataFrame) -> np.ndarray | None:
     """EC-Lab's cycle number: stored, else half cycle // 2 as EC-Lab's export gives it."""
     if "cycle number" in data:
@@ -304,9 +317,9 @@ def _cycle_number(data: pd.DataFrame) -> np.ndarray | None:
 
 
 def _current_from_dq(time_s: np.ndarray, dq_mAh: np.ndarray) -> np.ndarray:
-    """Mean current (mA) over each interval from its charge increment; samples with no
-    elapsed time take the next (else previous) valid value."""
+    """Mean current (mA) over each interval from its charge increment; 0 at samples with
+    no elapsed time (the first one, a step's repeated time), as EC-Lab's export writes
+    ``<I>/mA`` there."""
     dt = np.diff(time_s, prepend=np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        current = np.where(dt > 0, dq_mAh * 3600.0 / dt, np.nan)
-    return pd.Series(current).bfill().ffill().fillna(0.0).to_numpy()
+        return np.where(dt > 0, dq_mAh * 3600.0 / dt, 0.0)
