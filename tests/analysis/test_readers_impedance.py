@@ -110,3 +110,10 @@ def test_truncated_instrument_files_are_refused(tmp_path, name):
 def test_column_map_does_not_apply_to_instrument_layouts():
     with pytest.raises(DrysheetInputError, match="column_map applies to tables with a header"):
         read_impedance(DATA / "exampleDataZPlot.z", column_map={"freq_Hz": "x"})
+
+
+def test_versastudio_with_endless_segments_is_refused_at_once(tmp_path):
+    path = tmp_path / "hostile.par"
+    path.write_text("<Application>\n" + "Segments=1\n" * 50_000)
+    with pytest.raises(DrysheetInputError, match="50000 'Segments' entries"):
+        read_impedance(path)

@@ -124,6 +124,8 @@ def _impedance_py_table(path: Path, layout: str) -> pd.DataFrame:
     """``freq_Hz, z_real_ohm, z_imag_ohm`` as impedance.py's reader of ``layout`` gives them."""
     from impedance import preprocessing
 
+    if layout == "versastudio":
+        _check_versastudio_segments(path)
     try:
         freq, z = getattr(preprocessing, _IMPEDANCE_PY_READERS[layout])(str(path))
         table = pd.DataFrame(
@@ -141,6 +143,23 @@ def _impedance_py_table(path: Path, layout: str) -> pd.DataFrame:
     if table.empty:
         raise DrysheetInputError(f"{path}: {layout} impedance file has no data rows")
     return table
+
+
+#: Most "Segments" lines a VersaStudio file may have: impedance.py's reader loops over
+#: all segments found so far at every line (quadratic in their number); real files
+#: have a few (an action list and one per measurement).
+MAX_VERSASTUDIO_SEGMENT_LINES = 1000
+
+
+def _check_versastudio_segments(path: Path) -> None:
+    """Refuse a .par file with more segment lines than any real one (keeps reading linear)."""
+    with path.open("rb") as fh:
+        count = sum(line.count(b"Segments") for line in fh)
+    if count > MAX_VERSASTUDIO_SEGMENT_LINES:
+        raise DrysheetInputError(
+            f"{path}: {count} 'Segments' entries; VersaStudio files have at most "
+            f"{MAX_VERSASTUDIO_SEGMENT_LINES}"
+        )
 
 
 def _cartesian_from_polar(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
