@@ -51,6 +51,8 @@ NEW_MPR = {
     "lsv.issue_195": 185, "mb.issue_223": 112, "peis.issue_225.ewe_ece": 215,
 }  # fmt: skip
 MAX_MPT_BYTES = 150_000
+#: Other exports of the same runs: German locale, and the older EC-Lab text layout.
+ECLAB_VARIANTS = {"mb.issue_95.de": "mb.issue_95", "mb.old": "mb", "ocv.old": "ocv"}
 #: Neware runs in fastnda's test data that are not NewareNDA's test files.
 NEWARE_RUNS = ("21_10_7_85", "interp-test", "nw4-120-1-6-53", "scrubbed_ndc2")
 #: Long .nda files: the bytes kept (a prefix of whole records, checked with fastnda).
@@ -193,6 +195,13 @@ def add_eclab(corpus: Corpus) -> None:
         else:
             ref = {"kind": "eclab-binary", "file": mpr_file}
         corpus.add(mpt_file, "biologic-mpt", reader, YADG, base + ".mpt", ref, cut)
+    for variant, run in ECLAB_VARIANTS.items():
+        path, mpt_file = f"tests/test_x_eclab/{variant}.mpt", f"biologic/{variant}.mpt"
+        mpt, n_rows = cut_mpt(corpus.show(YADG, path), MAX_MPT_BYTES)
+        cut = None if n_rows is None else {"rows": n_rows, "how": "first data rows of the .mpt"}
+        corpus.write(mpt_file, mpt)
+        ref = {"kind": "eclab-binary", "file": f"biologic/{run}.mpr"}
+        corpus.add(mpt_file, "biologic-mpt", "cycler", YADG, path, ref, cut)
 
 
 def add_neware(corpus: Corpus) -> None:
