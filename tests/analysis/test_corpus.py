@@ -33,7 +33,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from drysheet.analysis.readers import read_cycler, read_impedance
+from drysheet.analysis.readers import mdb_export_available, read_cycler, read_impedance
 from drysheet.result import CYCLE_INSTRUMENT, CYCLING, cycle_table
 
 CORPUS = Path(__file__).parents[1] / "data" / "corpus"
@@ -376,6 +376,12 @@ def check(entry: dict, out: dict) -> list[str]:
 def _param(entry: dict):
     reason = XFAIL.get(entry["file"])
     marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    if entry["format"] == "arbin-res":
+        marks.append(
+            pytest.mark.skipif(
+                not mdb_export_available(), reason="Arbin .res needs mdbtools' mdb-export"
+            )
+        )
     return pytest.param(entry, id=entry["file"], marks=marks)
 
 
