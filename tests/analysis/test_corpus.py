@@ -437,22 +437,27 @@ def _outcome(entry: dict) -> tuple[dict | None, str]:
     parts = [f"{out['rows']} rows"]
     parts += [f"{k.removesuffix('_s')} {out[k]:.2g}" for k in _MEASURES[:4] if k in out]
     if "capacity_rel" in out:
-        parts.append(f"capacity {out['capacity_rel']:.2%}")
+        parts.append(f"capacity {out['capacity_rel']:.1e} rel.")
     verdict = "differs: " + "; ".join(problems) if problems else "pass"
     return out, f"{verdict} ({', '.join(parts)})"
 
 
 def _summary(results: list[tuple[dict, dict | None]]) -> list[str]:
-    """Files, passes and xfails per format group, and the worst difference of a pass."""
-    lines = ["| group | files | pass | xfail | worst time / V / I / Z (x tol.) | worst capacity |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    """Files, passes and xfails per format group, the worst difference of a pass, and on
+    how many files per-cycle capacities were compared (non-cycling records have none)."""
+    lines = [
+        "| group | files | pass | xfail | worst time / V / I / Z (x tol.) "
+        "| worst capacity, rel. (files compared) |",
+        "|---|---|---|---|---|---|",
+    ]
     for group in dict.fromkeys(_group(e) for e, _ in results):
         rows = [(e, out) for e, out in results if _group(e) == group]
         passed = [out for e, out in rows if e["file"] not in XFAIL]
         worst = [max((out.get(k, 0.0) for out in passed), default=0.0) for k in _MEASURES]
+        n_capacity = sum("capacity_rel" in out for out in passed)
         lines.append(
             f"| {group} | {len(rows)} | {len(passed)} | {len(rows) - len(passed)} "
-            f"| {' / '.join(f'{w:.2g}' for w in worst[:4])} | {worst[4]:.3%} |"
+            f"| {' / '.join(f'{w:.2g}' for w in worst[:4])} | {worst[4]:.1e} ({n_capacity}) |"
         )
     return lines
 
