@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from scipy.optimize import OptimizeResult, least_squares
+from scipy.special import expit
 from scipy.stats import qmc
 
 from drysheet.model.registry import ModelParameter, fitted_by
@@ -53,6 +54,12 @@ def interval_penalty(residuals: np.ndarray, onset: float) -> np.ndarray:
     """The companion residuals p(r) of the interval fit (module docstring)."""
     excess = (np.abs(residuals) - onset) / INTERVAL_WIDTH
     return INTERVAL_WEIGHT * INTERVAL_WIDTH * np.logaddexp(0.0, excess)
+
+
+def interval_penalty_slope(residuals: np.ndarray, onset: float) -> np.ndarray:
+    """dp/dr = w sign(r) expit((|r| - r_0) / d)."""
+    excess = (np.abs(residuals) - onset) / INTERVAL_WIDTH
+    return INTERVAL_WEIGHT * np.sign(residuals) * expit(excess)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ class FitParameter:
 
     def to_value(self, internal: float) -> float:
         return float(10.0**internal) if self.log else float(internal)
+
+    def value_per_internal(self, internal: float) -> float:
+        """d value / d internal: value ln 10 in log space, else 1."""
+        return self.to_value(internal) * np.log(10.0) if self.log else 1.0
 
     @property
     def internal_bounds(self) -> tuple[float, float]:
@@ -123,6 +134,7 @@ def fit(
     diff_step: float | None = None,
     range_step: float | None = None,
     interval_onset: float | None = None,
+    jac: Callable[[dict[str, float]], np.ndarray] | None = None,
 ) -> FitResult:
     """Minimise ||residual_fn(values)||^2 over the bounded parameters.
 
@@ -138,6 +150,8 @@ def fit(
     (a log-fitted value of 1). ``xtol`` is scipy's step tolerance (relative, internal
     coordinates): raise it for expensive residuals that only need a few digits.
     ``n_starts`` may be 0 when ``initial`` is given (a single start there).
+    ``jac``: d residual / d value (residuals x ``parameters``), exact, in place of finite
+    differences (`drysheet.sensitivities`).
     """
     params = list(parameters)
     lo = np.array([p.internal_bounds[0] for p in params])
@@ -158,18 +172,16 @@ def fit(
         last["z"], last["f"] = z.copy(), observed(z)
         return last["f"]
 
-    def forward_difference(z: np.ndarray) -> np.ndarray:
-        """Steps of ``range_step`` x range (backward at the upper bound)."""
-        f0 = last["f"] if np.array_equal(last.get("z"), z) else fun(z)
-        step = range_step * (hi - lo)
-        jac = np.empty((f0.size, z.size))
-        for k, h in enumerate(np.where(z + step <= hi, step, -step)):
-            dz = np.zeros_like(z)
-            dz[k] = h
-            jac[:, k] = (observed(z + dz) - f0) / h
-        return jac
+    def current(z: np.ndarray) -> np.ndarray:
+        return last["f"] if np.array_equal(last.get("z"), z) else fun(z)
 
-    jac = "2-point" if range_step is None else forward_difference
+    def forward_difference(z: np.ndarray) -> np.ndarray:
+        return _forward_difference(observed, z, current(z), range_step * (hi - lo), hi)
+
+    def exact(z: np.ndarray) -> np.ndarray:
+        return _internal_jacobian(jac(unpack(z)), params, z, current(z), interval_onset)
+
+    scipy_jac = "2-point" if range_step is None else forward_difference
 
     starts = _starts(params, n_starts, seed, initial)
     best = None
@@ -177,7 +189,7 @@ def fit(
         res = least_squares(
             fun,
             z0,
-            jac=jac,
+            jac=exact if jac is not None else scipy_jac,
             bounds=(lo, hi),
             x_scale="jac",
             max_nfev=max_nfev,
@@ -205,6 +217,39 @@ def at_stored(
     value on a bound inward by 1e-10, relative, to evaluate there)."""
     result = fit(residual_fn, parameters, n_starts=0, initial=values, max_nfev=1, **settings)
     return replace(result, values={p.name: float(values[p.name]) for p in parameters})
+
+
+def _forward_difference(
+    observed: Callable[[np.ndarray], np.ndarray],
+    z: np.ndarray,
+    f0: np.ndarray,
+    step: np.ndarray,
+    hi: np.ndarray,
+) -> np.ndarray:
+    """Forward differences with ``step`` per coordinate (backward at the upper bound)."""
+    jac = np.empty((f0.size, z.size))
+    for k, h in enumerate(np.where(z + step <= hi, step, -step)):
+        dz = np.zeros_like(z)
+        dz[k] = h
+        jac[:, k] = (observed(z + dz) - f0) / h
+    return jac
+
+
+def _internal_jacobian(
+    d_values: np.ndarray,
+    params: list[FitParameter],
+    z: np.ndarray,
+    f: np.ndarray,
+    interval_onset: float | None,
+) -> np.ndarray:
+    """d residual / d value in internal coordinates (z), with the rows of the interval
+    penalties p(r) (chain rule; ``f`` the residuals and penalties at z)."""
+    per_internal = [p.value_per_internal(zi) for p, zi in zip(params, z, strict=True)]
+    jr = np.asarray(d_values, dtype=float) * np.array(per_internal)
+    if interval_onset is None:
+        return jr
+    slope = interval_penalty_slope(f[: len(jr)], interval_onset)
+    return np.vstack([jr, slope[:, None] * jr])
 
 
 def _starts(
