@@ -108,10 +108,12 @@ def test_drt_of_two_rc_elements_peaks_at_their_time_constants():
         result.gamma_ohm[0] = 1.0
 
 
-def test_drt_with_a_given_lambda_and_by_nnls():
+def test_drt_with_a_given_lambda_a_linear_basis_and_by_nnls():
     df = _spectrum(5, (50.0, 1e-3, 0.8), (100.0, 1e-1, 0.8))
     fixed = drt(df, lambda_=1e-3)
     assert fixed.lambda_ == 1e-3 and fixed.rms_residual < 0.01
+    linear = drt(df, basis="piecewise-linear")
+    assert linear.tau_s.size == len(df) and linear.rms_residual < 0.01
     nnls = drt(df, method="tr-nnls")
     assert nnls.method == "tr-nnls" and nnls.rms_residual < 0.02
     assert nnls.polarisation_resistance_ohm == pytest.approx(150.0, rel=0.05)
@@ -180,6 +182,8 @@ def test_drt_bad_method_and_lambda():
         drt(df, method="bht")
     with pytest.raises(DrysheetInputError, match="lambda_"):
         drt(df, lambda_=-1.0)
+    with pytest.raises(DrysheetInputError, match="basis: 'cauchy'"):
+        drt(df, basis="cauchy")
 
 
 def test_bad_spectrum_and_geometry():
