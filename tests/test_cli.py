@@ -216,3 +216,24 @@ def test_calibrate_covariance_only_copies_the_stored_values_with_their_uncertain
     assert np.array(copy["covariance"]["matrix"]) == pytest.approx(
         np.array(stored["covariance"]["matrix"]), rel=1e-6
     )
+
+
+def test_reproduce_passes_its_draws_and_refuses_negative_ones(tmp_path, monkeypatch):
+    import drysheet.study.reproduce as module
+
+    seen = {}
+
+    def fake(out, progress, draws, scheduler):
+        seen.update(draws=draws, scheduler=scheduler)
+        out.mkdir(parents=True)
+        (out / "observables.csv").write_text("key,value,unit,target,low,high,role\n")
+        return out / "report.html"
+
+    monkeypatch.setattr(module, "reproduce", fake)
+    res = runner.invoke(app, ["reproduce", "--out", str(tmp_path / "a"), "--draws", "0"])
+    assert res.exit_code == 0, res.output
+    assert seen == {"draws": 0, "scheduler": None}
+    res = runner.invoke(app, ["reproduce", "--out", str(tmp_path / "b")])
+    assert seen["draws"] == 32
+    res = runner.invoke(app, ["reproduce", "--out", str(tmp_path / "c"), "--draws", "-1"])
+    assert res.exit_code == 2 and "greater than or equal to 0" in res.output

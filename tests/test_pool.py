@@ -48,6 +48,17 @@ def test_one_simulator_per_worker_serves_every_item():
     assert {o[3] for o in out} == {PROTOCOL.name}
 
 
+def test_one_pool_serves_another_protocol_building_it_once_per_worker():
+    other = PROTOCOL.model_copy(update={"name": "another protocol"})
+    with pool(workers=1) as p:
+        first = p.map(where, [0, 1])
+        second = [o for _, o in p.imap(where, [2, 3], protocol=other)]
+        again = p.map(where, [4])
+    assert {o[3] for o in first + again} == {PROTOCOL.name} != {o[3] for o in second}
+    assert {o[2] for o in second} != {o[2] for o in first} == {o[2] for o in again}
+    assert len({o[2] for o in second}) == 1  # built once, kept beside the first
+
+
 def test_a_dying_worker_fails_its_item_only():
     items = [0, 1, DIES, 3, 4, DIES, 6]
     with pool(workers=2) as p:

@@ -122,10 +122,20 @@ class SimulatorPool:
         items: Sequence[ItemT],
         progress: bool = False,
         desc: str = "cells",
+        protocol: Protocol | None = None,
+        build: Callable[[Protocol], Any] | None = None,
     ) -> Iterator[tuple[int, OutT | WorkerLost]]:
         """``(index, task(simulator, items[index]))`` as tasks finish; a task whose worker
         died gives a `WorkerLost`. At most `IN_FLIGHT_PER_WORKER` tasks per worker are
-        queued at a time; an exception raised by ``task`` propagates."""
+        queued at a time; an exception raised by ``task`` propagates.
+
+        ``protocol``, ``build``: a simulator other than the pool's for these tasks (each
+        worker builds it once and keeps it beside the others it holds), so that one pool's
+        workers serve several protocols without being started again."""
+        job = (
+            build or self._job[0],
+            self._job[1] if protocol is None else protocol.model_dump_json(),
+        )
         todo = iter(enumerate(items))
         in_flight = IN_FLIGHT_PER_WORKER * self.n_workers
         pending: dict[Future, int] = {}
@@ -133,7 +143,7 @@ class SimulatorPool:
             try:
                 while True:
                     for i, item in todo:
-                        pending[self._submit(*self._job, task, item)] = i
+                        pending[self._submit(*job, task, item)] = i
                         if len(pending) >= in_flight:
                             break
                     if not pending:
@@ -200,17 +210,18 @@ def _outcome(fut: Future) -> Any:
         raise
 
 
-# Per worker thread: the simulator built for the last (build, protocol) it served.
+# Per worker thread: the simulator built for each (build, protocol) it served.
 _LOCAL = threading.local()
 
 
 def _call(build: Callable[[Protocol], Any], protocol_json: str, task: Callable, item: Any):
-    """Run ``task`` on this worker's simulator, building it at the first call."""
+    """Run ``task`` on this worker's simulator for (``build``, protocol), building it at
+    its first call."""
+    simulators = _LOCAL.__dict__.setdefault("simulators", {})
     key = (build, protocol_json)
-    if getattr(_LOCAL, "key", None) != key:
-        _LOCAL.simulator = build(Protocol.model_validate_json(protocol_json))
-        _LOCAL.key = key
-    return task(_LOCAL.simulator, item)
+    if key not in simulators:
+        simulators[key] = build(Protocol.model_validate_json(protocol_json))
+    return task(simulators[key], item)
 
 
 def _init_local_worker(parent_pid: int) -> None:

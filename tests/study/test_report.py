@@ -91,3 +91,10 @@ def test_the_parameter_table_lists_the_registry_at_the_stored_calibration():
     fatigue_exponent = calibrated_constants()[FATIGUE_EXPONENT.name]
     assert fatigue_exponent != FATIGUE_EXPONENT.default
     assert f'<td>m</td><td class="num">{fatigue_exponent:.4g}</td>' in text
+
+
+def test_the_table_lists_each_interval_in_the_unit_rounding():
+    banded = Observable("second_ce/coated/sheet-powder", 99.7, "%", low=98.123, high=99.9)
+    rows = observables_table([banded, ROWS[3]]).split("<tr class=")[1:]
+    assert "98.12 – 99.90" in rows[0]
+    assert "–" not in rows[1].replace("Model − study", "")  # no interval: an empty cell

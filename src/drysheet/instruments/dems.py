@@ -134,6 +134,8 @@ def run_dems(
     *,
     window_V: float | None = None,
     parameters: gas_model.GasParameters | None = None,
+    calibrated: dict[str, float] | None = None,
+    simulator: Simulator | None = None,
     noise_A: float = 0.0,
     seed: int = 0,
     dt_s: float = 10.0,
@@ -141,11 +143,14 @@ def run_dems(
     """Virtual DEMS of the coated cell in ``architecture``.
 
     ``window_V``: upper cut-off (V vs In/InLi; default `DEMS_WINDOWS_V`);
-    ``parameters``: gas parameters (default: the calibrated ones); ``noise_A``,
-    ``seed``: white noise on the ion currents; ``dt_s``: MS sampling interval.
+    ``parameters``: gas parameters (default: the calibrated ones); ``calibrated``: the
+    cell model's constants (`Simulator.run`; default: stored); ``simulator``: a built
+    `Simulator` of the DEMS protocol to reuse (``window_V`` is then its protocol's);
+    ``noise_A``, ``seed``: white noise on the ion currents; ``dt_s``: MS sampling interval.
     """
     cell = dems_cell(architecture)
-    result = simulate_dems_cell(architecture, window_V)
+    sim = simulator or Simulator(dems_protocol_for(architecture, window_V))
+    result = sim.run(cell, calibrated=calibrated)
     p = parameters or gas_model.load_gas_parameters()
     traj = gas_model.trajectory(result, cell.cathode.contact_area_fraction, dt_s)
     gas = gas_model.evolve_gases(traj, p, cell.temperature_K)

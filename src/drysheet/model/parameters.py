@@ -10,6 +10,7 @@ passivation, contact loss, NCM85 shape; ``data/cell_calibration.yaml``) and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from drysheet.cell import ASSEMBLY_PRESSURE_MPa, Cell
 from drysheet.materials import MATERIALS, ONE_C_mA_PER_g
 from drysheet.model import anode_interphase, ncm85, registry
 from drysheet.transport import (
+    TransportParameters,
+    calibrated_parameters,
     cam_network_factor,
     carbon_conductivity_S_per_m,
     electronic_conductivity_S_per_m,
@@ -75,16 +78,20 @@ def cell_inputs(
 ) -> dict[str, float]:
     """The per-cell ``[input]`` values of `SolidStateHalfCell` for this cell.
 
-    ``calibrated`` (default: the stored calibration) may name only the registry's
-    calibrated constants of the cell model: a misspelt or stale name raises
-    ValueError instead of being silently ignored.
+    ``calibrated`` overrides the stored calibration; it may name only the registry's
+    calibrated constants of the cell model and the transport constants
+    (`TransportParameters`, default: their stored calibration), which the per-cell
+    conductivities are computed from: a misspelt or stale name raises ValueError
+    instead of being silently ignored.
     """
-    cal = calibrated or calibrated_constants()
-    unknown = sorted(set(cal) - set(CALIBRATED_DEFAULTS))
+    cal = calibrated_constants() | (calibrated or {})
+    transport_names = set(TransportParameters.names())
+    unknown = sorted(set(cal) - set(CALIBRATED_DEFAULTS) - transport_names)
     if unknown:
         raise ValueError(
             f"{unknown}: not calibrated constants of the cell model (drysheet.model.registry)"
         )
+    tp = replace(calibrated_parameters(), **{k: cal.pop(k) for k in transport_names & set(cal)})
     cath, sep = cell.cathode, cell.separator
     T = cell.temperature_K
     phi_c = cath.phase_volume_fraction("carbon")
@@ -99,18 +106,18 @@ def cell_inputs(
         r.CAM_VOLUME_FRACTION: cath.phase_volume_fraction("cam"),
         r.CONTACT_FRACTION: cath.contact_area_fraction,
         r.CATHODE_IONIC_CONDUCTIVITY: ionic_conductivity_S_per_m(
-            cath, T, se_size_exponent=cal[r.SE_SIZE_EXPONENT.name]
+            cath, T, tp, se_size_exponent=cal[r.SE_SIZE_EXPONENT.name]
         ),
-        r.CAM_NETWORK_FACTOR: cam_network_factor(cath),
-        r.CARBON_CONDUCTIVITY: carbon_conductivity_S_per_m(cath),
-        r.SEPARATOR_RESISTANCE: sep.thickness_um * 1e-6 / ionic_conductivity_S_per_m(sep, T),
+        r.CAM_NETWORK_FACTOR: cam_network_factor(cath, tp),
+        r.CARBON_CONDUCTIVITY: carbon_conductivity_S_per_m(cath, tp),
+        r.SEPARATOR_RESISTANCE: sep.thickness_um * 1e-6 / ionic_conductivity_S_per_m(sep, T, tp),
         r.COATING_FILM_RESISTANCE: LINBO3_FILM_RESISTANCE_Ohm_m2 if cath.coated else 0.0,
         r.INITIAL_CONCENTRATION: initial_li_fraction * ncm85.C_MAX_mol_m3,
         r.ONE_C_CURRENT: one_c_current_A(cell),
         r.CARBON_SE_AREA: a_carbon,
         r.OUTER_SURFACE_OXIDATION_FACTOR: cal[r.COATING_SUPPRESSION.name] if cath.coated else 1.0,
         r.LAYER_COMPLIANCE: cath.compliance,
-        r.DISCHARGED_CONDUCTIVITY: electronic_conductivity_S_per_m(cath, T),
+        r.DISCHARGED_CONDUCTIVITY: electronic_conductivity_S_per_m(cath, T, p=tp),
         r.PRESSURE_RATIO: cath.max_pressure_MPa / ASSEMBLY_PRESSURE_MPa,
         r.ANODE_INITIAL_PTFE: anode_interphase.interfacial_ptfe_mol_m2(sep),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from drysheet.analysis.dc_polarisation import (
@@ -29,6 +30,8 @@ from drysheet.instruments.eis import blocking_cell_spectrum
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.observables import Observable
 from drysheet.transport import (
+    TransportParameters,
+    calibrated_parameters,
     electronic_conductivity_S_per_m,
     exchange_conductance_S_per_m3,
     ionic_conductivity_S_per_m,
@@ -148,3 +151,34 @@ def run_conductivity() -> tuple[list[Observable], ConductivityRun]:
         key = "cathode_sigma_ion" if r.kind == "ionic" else "cathode_sigma_e"
         rows.append(Observable(f"{key}/{r.formulation}", r.measured_mS_cm, "mS/cm"))
     return rows, ConductivityRun(spectra, separator, cathode, transients)
+
+
+def model_conductivities(p: TransportParameters | None = None) -> dict[str, float]:
+    """What each conductivity row's instrument is given by the transport model with
+    constants ``p`` (default: stored), S/m, by observable key: the separators' ionic
+    conductivity, the cathode sheets' electronic one and the apparent ionic one the
+    electron-blocking cell sees."""
+    p = p or calibrated_parameters()
+    T = exp.MEASUREMENT_TEMPERATURE_K
+    out = {
+        f"separator_sigma_ion/ptfe={ptfe:g}": ionic_conductivity_S_per_m(
+            exp.separator_layer(ptfe), T, p
+        )
+        for ptfe in exp.SEPARATOR_PTFE_SCREEN_WT_PCT
+    }
+    for f in STUDY_CATHODE_FORMULATIONS:
+        layer = exp.cathode_sheet_layer(f)
+        s_i = ionic_conductivity_S_per_m(layer, T, p)
+        s_e = electronic_conductivity_S_per_m(layer, T, p=p)
+        g = exchange_conductance_S_per_m3(layer, T, p)
+        out[f"cathode_sigma_e/{f}"] = s_e
+        out[f"cathode_sigma_ion/{f}"] = apparent_ionic_conductivity(s_i, s_e, g, layer.thickness_um)
+    return out
+
+
+def conductivity_ratios(draws: list[TransportParameters]) -> dict[str, np.ndarray]:
+    """Per conductivity row: the model's conductivity at each draw of the transport
+    constants over its value at the stored ones (`model_conductivities`)."""
+    stored = model_conductivities()
+    per_draw = [model_conductivities(p) for p in draws]
+    return {k: np.array([d[k] for d in per_draw]) / v for k, v in stored.items()}

@@ -57,13 +57,15 @@ def cycling_observables(key: tuple[str, str], result: Result) -> list[Observable
 def run_cycling(
     progress: bool = True,
     rate_cycles: int = RATE_CYCLES,
+    scheduler: str | None = None,
 ) -> tuple[list[Observable], dict[tuple[str, str], Result], list[str]]:
-    """Simulate the cells through the study protocol on all cores.
+    """Simulate the cells through the study protocol on all cores (or the workers of the
+    Dask ``scheduler``).
 
     Returns the observable rows, the results and the problems met.
     """
     cells = study_cells()
-    with SimulatorPool(study_protocol(rate_cycles=rate_cycles)) as pool:
+    with SimulatorPool(study_protocol(rate_cycles=rate_cycles), scheduler=scheduler) as pool:
         outcomes = pool.run_cells(cells, progress=progress)
     rows, results, errors = [], {}, []
     for key, outcome in outcomes.items():

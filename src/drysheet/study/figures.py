@@ -19,10 +19,36 @@ from drysheet.study.symmetric_cell import run_study_symmetric_cell
 
 ARCH_COLORS = {"powder-powder": "#1b6ca8", "sheet-powder": "#e07b39", "sheet-sheet": "#3a9d5d"}
 TARGET_STYLE = {"marker": "D", "color": "k", "ls": "none", "ms": 6, "label": "study (target)"}
+INTERVAL_LABEL = "model, 90 % interval"
 
 
-def fig1b_separator(separator: pd.DataFrame, curve: pd.DataFrame) -> Figure:
-    """Separator ionic conductivity vs PTFE content (EIS route) with targets."""
+def interval_bars(ax, x, rows: list[Observable | None], color="k", label=INTERVAL_LABEL) -> None:
+    """The 90 % intervals (``low``-``high``) of ``rows`` as bars at ``x``; rows without one
+    (or None) are skipped. Drawn from low to high, not around the value: the value at the
+    stored constants need not be the interval's centre."""
+    have = [(xi, r) for xi, r in zip(x, rows, strict=True) if r is not None and r.low is not None]
+    if not have:
+        return
+    xs = [xi for xi, _ in have]
+    low = np.array([r.low for _, r in have])
+    high = np.array([r.high for _, r in have])
+    ax.errorbar(
+        xs,
+        (low + high) / 2,
+        yerr=(high - low) / 2,
+        fmt="none",
+        ecolor=color,
+        elinewidth=1.2,
+        capsize=3,
+        label=label,
+    )
+
+
+def fig1b_separator(
+    separator: pd.DataFrame, curve: pd.DataFrame, rows: list[Observable] = ()
+) -> Figure:
+    """Separator ionic conductivity vs PTFE content (EIS route) with targets and, where
+    ``rows`` carry them, the 90 % intervals from the transport constants."""
     fig, ax = plt.subplots(figsize=(5, 3.6))
     ax.plot(curve["ptfe_wt_pct"], curve["sigma_mS_cm"], "-", color="0.6", label="transport model")
     ax.errorbar(
@@ -32,6 +58,11 @@ def fig1b_separator(separator: pd.DataFrame, curve: pd.DataFrame) -> Figure:
         fmt="o",
         color="#1b6ca8",
         label="virtual EIS + fit",
+    )
+    by_key = {r.key: r for r in rows}
+    ptfe = list(separator["ptfe_wt_pct"])
+    interval_bars(
+        ax, [p + 0.02 for p in ptfe], [by_key.get(f"separator_sigma_ion/ptfe={p:g}") for p in ptfe]
     )
     targets = [(p, target_for(f"separator_sigma_ion/ptfe={p:g}")) for p in separator["ptfe_wt_pct"]]
     tx, ty = zip(*[(p, t) for p, t in targets if t is not None], strict=True)
@@ -47,9 +78,11 @@ def fig1b_separator(separator: pd.DataFrame, curve: pd.DataFrame) -> Figure:
     return fig
 
 
-def fig1e_cathode(cathode: pd.DataFrame) -> Figure:
+def fig1e_cathode(cathode: pd.DataFrame, rows: list[Observable] = ()) -> Figure:
     """Cathode sheet ionic and electronic conductivity (DC polarisation) vs targets, as
-    points on a log axis (bars need an axis from zero; these values span decades)."""
+    points on a log axis (bars need an axis from zero; these values span decades), with
+    the 90 % intervals ``rows`` carry."""
+    by_key = {r.key: r for r in rows}
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
     for ax, kind, key in (
         (axes[0], "ionic", "cathode_sigma_ion"),
@@ -69,6 +102,7 @@ def fig1e_cathode(cathode: pd.DataFrame) -> Figure:
             color="#1b6ca8",
             label="virtual DC polarisation",
         )
+        interval_bars(ax, x - 0.2, [by_key.get(f"{key}/{f}") for f in part.index])
         ax.plot(x + 0.1, [target_for(f"{key}/{f}") for f in part.index], **TARGET_STYLE)
         ax.set_xticks(x, part.index)
         ax.set_xlim(-0.5, len(part) - 0.5)
@@ -104,6 +138,7 @@ def fig3_voltage_curves(results: dict[tuple[str, str], Result]) -> Figure:
 def fig3_bars(rows: list[Observable], prefix: str, ylabel: str) -> Figure:
     """Grouped bars model vs target of ``{prefix}/{f}/{a}`` observables (Fig. 3d-f), on
     an axis from zero; the legend sits above the axes."""
+    by_key = {r.key: r for r in rows}
     values = {r.key: r.value for r in rows}
     fig, ax = plt.subplots(figsize=(8, 3.6))
     width = 0.13
@@ -118,6 +153,9 @@ def fig3_bars(rows: list[Observable], prefix: str, ylabel: str) -> Figure:
                     width,
                     color=ARCH_COLORS[a],
                     label=a if i == 0 else None,
+                )
+                interval_bars(
+                    ax, [x - width / 2], [by_key[key]], label=INTERVAL_LABEL if not i + j else None
                 )
             t = target_for(key)
             if t is not None:
@@ -164,11 +202,17 @@ def fig6_dems(runs: dict) -> Figure:
 
 
 def fig3_capacity_panels(
-    capacity: pd.DataFrame, label_prefix: str = "", title_suffix: str = ""
+    capacity: pd.DataFrame,
+    label_prefix: str = "",
+    title_suffix: str = "",
+    rows: list[Observable] = (),
 ) -> Figure:
     """Discharge capacity per cycle, one panel per formulation: the whole protocol
     (Fig. 3g-i), or with ``label_prefix="rate"`` the rate test, its steps marked
-    (Fig. 3m-o). ``capacity`` is `drysheet.study.cycling.capacity_table`."""
+    (Fig. 3m-o) and the 90 % interval of each step's mean capacity (``rate_discharge``
+    rows of ``rows``) at the step's middle cycle. ``capacity`` is
+    `drysheet.study.cycling.capacity_table`."""
+    by_key = {r.key: r for r in rows}
     data = capacity[capacity["label"].str.startswith(label_prefix)]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
     for ax, f in zip(axes, STUDY_CATHODE_FORMULATIONS, strict=True):
@@ -183,6 +227,13 @@ def fig3_capacity_panels(
                 color=ARCH_COLORS[a],
                 label=a,
             )
+            steps = part.groupby("label", sort=False)["cycle"].mean()
+            rate_rows = [
+                by_key.get(f"rate_discharge@{label.removeprefix('rate ')}/{f}/{a}")
+                for label in steps.index
+            ]
+            offset = 0.2 * (STUDY_ARCHITECTURES.index(a) - 1)  # side by side, not on top
+            interval_bars(ax, list(steps + offset), rate_rows, color=ARCH_COLORS[a], label=None)
         if label_prefix:
             for _, r in data.drop_duplicates("label").iterrows():
                 ax.annotate(

@@ -135,8 +135,9 @@ def error_texts(obs: Observable) -> tuple[str, str]:
 
 def observables_table(rows: list[Observable]) -> str:
     head = (
-        "<tr><th>Observable</th><th>Role</th><th>Model</th><th>Study</th><th>Unit</th>"
-        "<th>Model − study</th><th>Relative error</th><th>Tolerance</th><th>Verdict</th></tr>"
+        "<tr><th>Observable</th><th>Role</th><th>Model</th><th>Model, 90 % interval</th>"
+        "<th>Study</th><th>Unit</th><th>Model − study</th><th>Relative error</th>"
+        "<th>Tolerance</th><th>Verdict</th></tr>"
     )
     out = ['<div class="scroll"><table class="obs">', head]
     for r in rows:
@@ -146,6 +147,7 @@ def observables_table(rows: list[Observable]) -> str:
         out.append(
             f'<tr class="{cls}"><td class="key">{html.escape(r.key)}</td><td>{r.role}</td>'
             f'<td class="num">{format_value(r.value, r.unit)}</td>'
+            f'<td class="num">{interval_text(r)}</td>'
             f'<td class="num">{format_value(r.target, r.unit)}</td>'
             f"<td>{html.escape(UNIT_WORDS.get(r.unit, r.unit))}</td>"
             f'<td class="num">{diff}</td><td class="num">{rel}</td><td>{tol}</td>'
@@ -153,6 +155,13 @@ def observables_table(rows: list[Observable]) -> str:
         )
     out.append("</table></div>")
     return "\n".join(out)
+
+
+def interval_text(obs: Observable) -> str:
+    """The row's 90 % interval as 'low – high' in its unit's rounding, or empty."""
+    if obs.low is None or obs.high is None:
+        return ""
+    return f"{format_value(obs.low, obs.unit)} – {format_value(obs.high, obs.unit)}"
 
 
 def summary_line(rows: list[Observable]) -> str:
@@ -282,7 +291,9 @@ def write_report(
     parts.append(
         "<h2>All observables</h2>"
         "<p>Model − study is in the row's unit, the relative error in % of the study's value; "
-        "tolerances are shown for compared rows only.</p>"
+        "tolerances are shown for compared rows only. The 90 % interval (columns low and high "
+        "of observables.csv) is the spread of the model output over draws of the calibrated "
+        "constants; how each was made is said in the section on uncertainty.</p>"
         + LEGEND
         + observables_table(rows)
         + "</body></html>"

@@ -19,13 +19,15 @@ import yaml
 from tqdm.auto import tqdm
 
 from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
-from drysheet.model.gas import GAS_CALIBRATION_FILE
+from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE, GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
+from drysheet.model.posterior import PosteriorDraws, draw_constants
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.result import Result
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.cells import study_cells
-from drysheet.study.conductivity import run_conductivity
+from drysheet.study.conductivity import conductivity_ratios, run_conductivity
+from drysheet.study.cross_validation import cross_validate, loo_table
 from drysheet.study.cycling import RATE_CYCLES, capacity_table, run_cycling
 from drysheet.study.degradation import mechanism_breakdown, post_mortem, post_mortem_orderings
 from drysheet.study.figures import (
@@ -35,6 +37,16 @@ from drysheet.study.figures import (
     fig3_capacity_panels,
     fig3_voltage_curves,
     fig6_dems,
+)
+from drysheet.study.intervals import (
+    DEFAULT_DRAWS,
+    DRAW_MESH,
+    DRAW_RTOL,
+    DrawOutcome,
+    run_draws,
+    scaled_bands,
+    with_bands,
+    with_linearised_bands,
 )
 from drysheet.study.observables import Observable, write_observables
 from drysheet.study.report import (
@@ -197,8 +209,12 @@ def _retention_residuals_html(residuals: dict[str, dict]) -> str:
     )
 
 
-def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
+def _conductivity_section(
+    rows: list[Observable], figs_dir: Path, posterior: PosteriorDraws | None
+) -> Section:
     obs, run = run_conductivity()
+    if posterior is not None:
+        obs = scaled_bands(obs, conductivity_ratios(posterior.transport))
     rows.extend(obs)
     T_measure = exp.MEASUREMENT_TEMPERATURE_K
     ptfe = np.linspace(PTFE_SHEET_RANGE_WT_PCT[0], 1.0, 37)  # sheets; the pellet is a point
@@ -211,9 +227,9 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
         }
     )
     f1 = _save(
-        fig1b_separator(run.separator, curve), figs_dir, "fig1b_separator_conductivity_vs_ptfe"
+        fig1b_separator(run.separator, curve, obs), figs_dir, "fig1b_separator_conductivity_vs_ptfe"
     )
-    f2 = _save(fig1e_cathode(run.cathode), figs_dir, "fig1e_cathode_sheet_conductivities")
+    f2 = _save(fig1e_cathode(run.cathode, obs), figs_dir, "fig1e_cathode_sheet_conductivities")
     text = (
         "<p>Separator: virtual EIS of SS|separator|SS (0.1 Hz-7 MHz, 0.5 % noise) fitted with "
         "impedance.py; cathode sheets: virtual DC polarisation of the ion-blocking (50 mV) and "
@@ -233,8 +249,16 @@ def _conductivity_section(rows: list[Observable], figs_dir: Path) -> Section:
     )
 
 
-def _cycling_sections(rows: list[Observable], figs_dir: Path, progress: bool) -> list[Section]:
-    obs, results, errors = run_cycling(progress=progress)
+def _cycling_sections(
+    rows: list[Observable],
+    figs_dir: Path,
+    progress: bool,
+    scheduler: str | None,
+    bands: DrawOutcome | None,
+) -> list[Section]:
+    obs, results, errors = run_cycling(progress=progress, scheduler=scheduler)
+    if bands is not None:
+        obs = with_linearised_bands(with_bands(obs, bands), RETENTION_CALIBRATION_FILE)
     rows.extend(obs)
     capacities = capacity_table(results)
     return [
@@ -275,7 +299,7 @@ def _first_cycle_section(
         (
             "Fig. 3m-o-like: rate capability (prediction)",
             _save(
-                fig3_capacity_panels(capacities, "rate", " (prediction)"),
+                fig3_capacity_panels(capacities, "rate", " (prediction)", obs),
                 figs_dir,
                 "fig3m-o_rate_capability",
             ),
@@ -369,7 +393,7 @@ def _degradation_section(
     )
 
 
-def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
+def _dems_section(rows: list[Observable], figs_dir: Path, bands: DrawOutcome | None) -> Section:
     runs = {a: run_dems(a) for a in DEMS_WINDOWS_V}
     units = {
         "charge": "mAh/g",
@@ -380,9 +404,12 @@ def _dems_section(rows: list[Observable], figs_dir: Path) -> Section:
         "SO2_detected": "",
     }
     observed = {a: run.observables() for a, run in runs.items()}
-    for arch, obs in observed.items():
-        for name, value in obs.items():
-            rows.append(Observable(f"dems/{arch}/{name}", value, units.get(name, "umol/g")))
+    dems_rows = [
+        Observable(f"dems/{arch}/{name}", value, units.get(name, "umol/g"))
+        for arch, obs in observed.items()
+        for name, value in obs.items()
+    ]
+    rows.extend(dems_rows if bands is None else with_bands(dems_rows, bands))
     fig = _save(fig6_dems(runs), figs_dir, "fig6_dems_voltage_and_gas_evolution")
     notes = [f"{a}: {run.result.status}" for a, run in runs.items() if not run.result.status.clean]
     text = (
@@ -432,20 +459,129 @@ def _save(fig, figs_dir: Path, name: str) -> Path:
     return figs_dir / f"{name}.png"
 
 
-def reproduce(out_dir: Path, progress: bool = True) -> Path:
-    """Run all parts, write observables.csv, figures and report.html; return the report path."""
+def _draws_section(
+    posterior: PosteriorDraws, progress: bool, scheduler: str | None
+) -> tuple[Section, DrawOutcome]:
+    """Re-run the formation, rate test and DEMS for every draw (`drysheet.study.intervals`)."""
+    outcome = run_draws(study_cells(), posterior, scheduler=scheduler, progress=progress)
+    failed = outcome.failure_lines()
+    runs = (outcome.n_draws + 1) * (len(study_cells()) + len(DEMS_WINDOWS_V))
+    text = (
+        "<p>Every model output with an interval carries the 90 % interval of its value over "
+        "draws of the calibrated constants (columns low and high of observables.csv, error "
+        "bars in the figures): the value times the 5th and 95th percentile of the draws' "
+        "values over those at the stored constants, run with the same settings; the value "
+        f"itself is the run at the stored constants. {html.escape(posterior.description())}"
+        "</p><p>First discharge, first and second CE and every rate step: the ten cells "
+        f"re-run through formation and rate test for each of the {len(posterior)} draws (on "
+        f"a {DRAW_MESH[0]} × {DRAW_MESH[1]} mesh at relative tolerance {DRAW_RTOL:g}, whose "
+        "own error cancels in the ratio). "
+        "DEMS: both virtual DEMS cells re-run for each draw of the cell model's and the gas "
+        "model's constants. Conductivities: the transport model at each draw of the "
+        "transport constants, as a ratio to its value at the stored ones, times the virtual "
+        "measurement. Retention of the nine study cells: linearised, the retention fit's "
+        "covariance through its stored Jacobian (its constants' uncertainty only); a draw of "
+        "the 100-cycle protocol costs ten times the rate test, so the slurry cell's retention "
+        "and the fade breakdown have no interval. The intervals carry the uncertainty of the "
+        "calibrated constants only (not the scatter of the study's cells, nor what the model "
+        "leaves out).</p>"
+        + (
+            f"<p><b>Draws that failed to solve</b> ({outcome.n_failed} of {runs} cell runs; "
+            "percentiles are over the draws that completed):</p><pre>"
+            + html.escape("\n".join(failed))
+            + "</pre>"
+            if failed
+            else f"<p>All {runs} cell runs completed.</p>"
+        )
+        + (
+            "<p>Rows without an interval because no draw gave them a value: "
+            + html.escape(", ".join(outcome.without_band()))
+            + "</p>"
+            if outcome.without_band()
+            else ""
+        )
+    )
+    return Section("Uncertainty of the model outputs (posterior draws)", text), outcome
+
+
+def _cross_validation_section(rows: list[Observable]) -> Section:
+    """Leave-one-out predictions of every calibration's numbers with their 90 % intervals
+    (`drysheet.study.cross_validation`); their rows (``loo/...``) join ``rows``."""
+    files = {
+        CALIBRATION_FILE: "",
+        CELL_CALIBRATION_FILE: "",
+        RETENTION_CALIBRATION_FILE: "",
+        GAS_CALIBRATION_FILE: f"dems/{GAS_CALIBRATED_ARCHITECTURE}/",
+    }
+    results = [cross_validate(path, prefix) for path, prefix in files.items()]
+    rows.extend(r.observable() for cv in results for r in cv.rows)
+    held = [r for cv in results for r in cv.rows]
+    counts = "; ".join(
+        f"{cv.path.name}: "
+        + (f"{cv.n_inside} of {len(cv.rows)} inside" if cv.rows else f"none ({cv.reason})")
+        for cv in results
+    )
+    text = (
+        "<p>Each calibration number predicted by its fit without it: one Gauss-Newton step "
+        "from the stored optimum on the other numbers (the stored Jacobian), with a 90 % "
+        "interval that holds the uncertainty of the refitted constants <i>and</i> the scatter "
+        "of an observation about the model (the residual variance of the other numbers; "
+        "Student's t): the held-out number is an observation, which a correct model with "
+        "the right constants still misses by about that scatter. Numbers whose own influence "
+        "on the fit exceeds "
+        f"{LEVERAGE_UNRELIABLE} nearly pin a constant alone: their linear prediction is "
+        f"unreliable. <b>{sum(r.inside for r in held)} of {len(held)} study numbers fall "
+        f"inside their own 90 % interval</b> ({counts}). The rows are in observables.csv as "
+        "loo/&lt;key&gt; (role predicted).</p>"
+    )
+    decimals = {
+        c: 2 for c in ("Study", "Held-out prediction", "90 % interval, low", "90 % interval, high")
+    }
+    return Section(
+        "Cross-validation: leave-one-out predictions of the calibration numbers",
+        text,
+        tables_html=[table_html(loo_table(results), {}, decimals)],
+    )
+
+
+def reproduce(
+    out_dir: Path,
+    progress: bool = True,
+    draws: int = DEFAULT_DRAWS,
+    scheduler: str | None = None,
+) -> Path:
+    """Run all parts, write observables.csv, figures and report.html; return the report path.
+
+    ``draws``: posterior draws of the calibrated constants for the intervals (0: none);
+    ``scheduler``: a Dask scheduler address for the cell runs (default: local workers).
+    """
+    posterior = draw_constants(draws) if draws else None  # no covariance: fail before any run
     out_dir.mkdir(parents=True, exist_ok=True)
     figs_dir = out_dir / "figures"
     figs_dir.mkdir(exist_ok=True)
     rows: list[Observable] = []
     sections: list[Section] = []
+    bands: list[DrawOutcome] = []
+
+    def draw_part() -> list[Section]:
+        section, outcome = _draws_section(posterior, progress, scheduler)
+        bands.append(outcome)
+        return [section]
+
     parts: list[tuple[str, Callable[[], list[Section]]]] = [
-        ("conductivity (Fig. 1)", lambda: [_conductivity_section(rows, figs_dir)]),
+        ("conductivity (Fig. 1)", lambda: [_conductivity_section(rows, figs_dir, posterior)]),
+        *([("posterior draws (intervals)", draw_part)] if posterior else []),
         (
             "cycling: first cycles, rate test, long C/5 block (Fig. 3)",
-            lambda: _cycling_sections(rows, figs_dir, progress),
+            lambda: _cycling_sections(
+                rows, figs_dir, progress, scheduler, bands[0] if bands else None
+            ),
         ),
-        ("gas evolution (Fig. 6)", lambda: [_dems_section(rows, figs_dir)]),
+        (
+            "gas evolution (Fig. 6)",
+            lambda: [_dems_section(rows, figs_dir, bands[0] if bands else None)],
+        ),
+        *([("cross-validation", lambda: [_cross_validation_section(rows)])] if draws else []),
     ]
     for name, part in tqdm(parts, desc="drysheet reproduce", disable=not progress):
         try:
