@@ -57,7 +57,7 @@ def reproduce(
     ] = None,
 ) -> None:
     """Reproduce the reference study: observables.csv, figures and report.html in OUT
-    (about 75 s on two cores without intervals, 3 min with the default draws)."""
+    (about 75 s on two cores with --draws 0, 4-5 min with the default draws)."""
     if scheduler is not None:  # a bad scheduler fails before the heavy imports
         from drysheet.pool import check_scheduler
 
