@@ -24,12 +24,11 @@ from drysheet.simulate import Simulator
 REL_STEP = 1e-3
 FLOOR = 1e-3
 RTOL = 0.01
-# a fast subset: a log constant reached through cell_inputs (coating factor), log and
-# linear inputs, one that sets an initial state (pressing fracture)
+# a fast subset: log and linear inputs, one that sets an initial state (pressing fracture);
+# the route through cell_inputs is checked by test_input_jacobian_follows_the_constants...
 FAST = (
-    "Coating suppression factor",
     "CAM|SE oxidation rate constant [A.m-2]",
-    "Contact loss coefficient",
+    "Decomposition contact loss coefficient",
     "Pressing fracture at the assembly pressure",
     "NCM85 diffusivity drop [decades]",
 )

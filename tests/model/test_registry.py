@@ -40,12 +40,10 @@ def test_every_calibration_file_names_registered_parameters_of_its_fit(path):
 
 def test_a_calibration_file_with_an_unknown_name_fails(tmp_path):
     doc = yaml.safe_load((DATA / "cell_calibration.yaml").read_text())
-    doc["parameters"]["CAM coating suppression"] = doc["parameters"].pop(
-        reg.COATING_SUPPRESSION.name
-    )
+    doc["parameters"]["CAM oxidation rate"] = doc["parameters"].pop(reg.CAM_OXIDATION_RATE.name)
     bad = tmp_path / "cell_calibration.yaml"
     bad.write_text(yaml.safe_dump(doc))
-    with pytest.raises(ValueError, match="'CAM coating suppression' is not in"):
+    with pytest.raises(ValueError, match="'CAM oxidation rate' is not in"):
         reg.check_calibration_file(bad)
 
 
@@ -144,3 +142,15 @@ def test_transport_and_gas_dataclasses_are_the_registered_ones():
     assert dataclasses.astuple(GasParameters.defaults()) == tuple(
         p.default for p in reg.select(readers=("gas",))
     )
+
+
+def test_constants_fixed_from_a_fit_are_sourced_model_inputs():
+    """A constant the data could not pin is an estimate or literature value with its reason,
+    no longer fitted, and still a model input (sweeps, tests and users can vary it)."""
+    assert set(reg.FIXED_FROM_FITS.values()) <= set(reg.FITS)
+    for name, fit in reg.FIXED_FROM_FITS.items():
+        entry = reg.lookup(name)
+        assert entry.kind in ("literature", "estimate") and entry.source.strip(), name
+        assert entry not in reg.fitted_by(fit), name
+        assert parameters.CALIBRATED_DEFAULTS[name] == entry.default, name
+        assert entry not in parameters.CONSTANTS, name

@@ -6,12 +6,13 @@ from html import escape
 import pytest
 
 from drysheet.model.parameters import calibrated_constants
-from drysheet.model.registry import FATIGUE_EXPONENT, REGISTRY
+from drysheet.model.registry import FATIGUE_COEFFICIENT, FITS, FIXED_FROM_FITS, REGISTRY, fitted_by
 from drysheet.study.observables import Observable
 from drysheet.study.report import (
     Section,
     error_texts,
     format_value,
+    free_and_fixed_html,
     observables_table,
     parameters_section,
     summary_line,
@@ -88,9 +89,9 @@ def test_report_cites_the_study_and_refuses_duplicate_titles(tmp_path):
 def test_the_parameter_table_lists_the_registry_at_the_stored_calibration():
     text = parameters_section().text
     assert all(escape(name) in text for name in REGISTRY)
-    fatigue_exponent = calibrated_constants()[FATIGUE_EXPONENT.name]
-    assert fatigue_exponent != FATIGUE_EXPONENT.default
-    assert f'<td>m</td><td class="num">{fatigue_exponent:.4g}</td>' in text
+    k_fat = calibrated_constants()[FATIGUE_COEFFICIENT.name]
+    assert k_fat != FATIGUE_COEFFICIENT.default
+    assert f'<td>k_fat</td><td class="num">{k_fat:.4g}</td>' in text
 
 
 def test_the_table_lists_each_interval_in_the_unit_rounding():
@@ -98,3 +99,16 @@ def test_the_table_lists_each_interval_in_the_unit_rounding():
     rows = observables_table([banded, ROWS[3]]).split("<tr class=")[1:]
     assert "98.12 – 99.90" in rows[0]
     assert "–" not in rows[1].replace("Model − study", "")  # no interval: an empty cell
+
+
+# observations per calibration: 9 conductivities, 18 first-cycle numbers, 9 retentions and
+# the 3 DEMS gas amounts (targets.yaml)
+N_OBSERVATIONS = {"transport_fit": 9, "cell_fit": 18, "retention_fit": 9, "gas_fit": 3}
+
+
+def test_the_free_and_fixed_table_counts_constants_and_observations():
+    text = free_and_fixed_html()
+    for fit in FITS:
+        free, n_obs = len(fitted_by(fit)), N_OBSERVATIONS[fit]
+        assert f"<td>{fit}</td><td class='num'>{free}</td><td class='num'>{n_obs}</td>" in text
+    assert all(escape(name) in text for name in FIXED_FROM_FITS)

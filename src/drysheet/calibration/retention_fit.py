@@ -3,11 +3,12 @@
 Run ``python -m drysheet.calibration.retention_fit`` (or ``drysheet calibrate
 retention``) to re-fit and rewrite ``drysheet/data/retention_calibration.yaml``.
 
-Fitted (5 parameters, 9 retentions): the fatigue isolation coefficient k_fat,
-the isolation conductivity sigma_iso, the compliance effectiveness eta_c and
-the Paris exponent m of the chemomechanical fatigue submodel
-(`drysheet.model.ssb_half_cell`), and the electron leak gamma_C through the
-carbon of reduced separator PTFE (`drysheet.model.anode_interphase`). The
+Fitted (4 parameters, 9 retentions): the fatigue isolation coefficient k_fat,
+the isolation conductivity sigma_iso and the compliance effectiveness eta_c of
+the chemomechanical fatigue submodel (`drysheet.model.ssb_half_cell`), and the
+electron leak gamma_C through the carbon of reduced separator PTFE
+(`drysheet.model.anode_interphase`). The Paris exponent m is fixed at 30 (the
+ceramics' range; free, it left k_fat unpinned: registry entry). The
 stacked sheet-sheet cells, pressed at the stack pressure only, carry almost no
 pressing flaws for fatigue to grow from, so their fade is the PTFE anode path
 and gamma_C is what they pin. Everything else is held: the first-cycle
@@ -132,7 +133,7 @@ def residual_function(
     evaluated: dict[tuple[float, ...], dict[str, float]] = {}
 
     def model_at(values: dict[str, float]) -> dict[str, float]:
-        key = tuple(values.values())
+        key = tuple(f"{v:.12g}" for v in values.values())  # log10 round trips move 1 ulp
         if key not in evaluated:
             evaluated[key] = retention_model(pool, {**fixed, **values})
         return evaluated[key]
@@ -150,21 +151,25 @@ def residual_function(
 
 
 def run_fit(
-    exact_loo: str = "none", checkpoint: Checkpoint | None = None
+    exact_loo: str = "none",
+    checkpoint: Checkpoint | None = None,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> tuple[FitResult, dict, dict, dict[str, dict]]:
     """Fit; LOO errors linearised (flagged where h_ii > `LEVERAGE_UNRELIABLE`), refitted
     for the flagged cells (``exact_loo="flagged"``) or for all (``"all"``). Returns the
     fit, model, targets and per-cell LOO records. ``checkpoint`` receives the same four
     after the fit and after each LOO refit, so a long run that is stopped keeps what it
-    finished."""
+    finished. ``max_evaluations`` is scipy's max_nfev (1: no step, the stored values with
+    their Jacobian, residuals and LOO errors)."""
     _check_exact_loo(exact_loo)  # before any simulation
+    settings = {**FIT_SETTINGS, "max_nfev": max_evaluations}
     targets = target_values()
     keys = sorted(targets)
     fixed = calibrated_constants()
     with SimulatorPool(study_protocol()) as pool:
         residuals_of, model_at = residual_function(pool, fixed)
         start = {p.name: fixed[p.name] for p in PARAMETERS}
-        result = fit(residuals_of, PARAMETERS, n_starts=0, initial=start, **FIT_SETTINGS)
+        result = fit(residuals_of, PARAMETERS, n_starts=0, initial=start, **settings)
         model = model_at(result.values)
         h = leverages(result)
         linear = TOLERANCE_PCT * leave_one_out_errors(result)
@@ -184,7 +189,7 @@ def run_fit(
                 PARAMETERS,
                 n_starts=0,
                 initial=result.values,
-                **FIT_SETTINGS,
+                **settings,
             )
             loo[k].update(
                 leave_one_out_error=model_at(held.values)[k] - targets[k], loo_method=LOO_REFIT
@@ -208,7 +213,9 @@ def residual_keys() -> list[str]:
     return sorted(target_values())
 
 
-def write_calibration(result: FitResult, records: dict, exact_loo: str, path: Path) -> None:
+def write_calibration(
+    result: FitResult, records: dict, exact_loo: str, path: Path, max_evaluations: int
+) -> None:
     loo_definition = {
         "none": "linearised (e_i / (1 - h_ii)); unreliable (overstated) where the "
         f"leverage h_ii > {LEVERAGE_UNRELIABLE}",
@@ -218,9 +225,11 @@ def write_calibration(result: FitResult, records: dict, exact_loo: str, path: Pa
         "all": "refit on the other eight",
     }[exact_loo]
     command = "python -m drysheet.calibration.retention_fit"
+    command += "" if exact_loo == "none" else f" --exact-loo {exact_loo}"
+    command += "" if max_evaluations == MAX_EVALUATIONS else f" --max-evaluations {max_evaluations}"
     doc = calibration_document(
         result,
-        command + ("" if exact_loo == "none" else f" --exact-loo {exact_loo}"),
+        command,
         "(model - target) / 3 % points; leave_one_out_error in % points, " + loo_definition,
         records,
         residual_keys(),
@@ -237,7 +246,10 @@ def _records(model: dict, targets: dict, loo: dict[str, dict]) -> dict:
 
 
 def main(
-    exact_loo: str = "none", path: Path = RETENTION_CALIBRATION_FILE, covariance_only: bool = False
+    exact_loo: str = "none",
+    path: Path = RETENTION_CALIBRATION_FILE,
+    covariance_only: bool = False,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> None:
     """Fit and write the calibration to ``path`` after every finished step
     (``drysheet calibrate retention --out``; run as a module, the package's stored one).
@@ -253,10 +265,10 @@ def main(
         return
 
     def save(result: FitResult, model: dict, targets: dict, loo: dict[str, dict]) -> None:
-        write_calibration(result, _records(model, targets, loo), exact_loo, path)
+        write_calibration(result, _records(model, targets, loo), exact_loo, path, max_evaluations)
         print(f"written {path}", flush=True)
 
-    result, model, targets, loo = run_fit(exact_loo=exact_loo, checkpoint=save)
+    result, model, targets, loo = run_fit(exact_loo, save, max_evaluations)
     records = _records(model, targets, loo)
     print(describe(result))
     print(format_records(records))
@@ -271,5 +283,11 @@ if __name__ == "__main__":
         help="refit on the other eight for no cell, the flagged (h > 0.5) cells, or all",
     )
     parser.add_argument("--covariance-only", action="store_true", help=COVARIANCE_ONLY_HELP)
+    parser.add_argument(
+        "--max-evaluations",
+        type=int,
+        default=MAX_EVALUATIONS,
+        help="residual evaluations of the fit (1: the stored values, no step)",
+    )
     args = parser.parse_args()
-    main(exact_loo=args.exact_loo, covariance_only=args.covariance_only)
+    main(args.exact_loo, covariance_only=args.covariance_only, max_evaluations=args.max_evaluations)

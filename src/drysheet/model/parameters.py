@@ -39,18 +39,30 @@ LINBO3_FILM_RESISTANCE_Ohm_m2 = 10e-9 / 1e-3
 C65_BET_m2_g = 62.0  # Imerys Super C65 data sheet (BET nitrogen surface area)
 
 _HALF_CELL = registry.HALF_CELL_READERS
-# Starting values of the calibrations (used where no calibration file exists yet).
-CALIBRATED_DEFAULTS = {
-    p.name: p.default
-    for p in registry.select(kinds=("calibrated",), readers=(*_HALF_CELL, "cell_inputs"))
-}
+
+
+def _variable(readers: tuple[str, ...]) -> tuple[registry.ModelParameter, ...]:
+    """Calibrated constants and those fixed from a fit (`registry.FIXED_FROM_FITS`)."""
+    return tuple(
+        p
+        for p in registry.select(readers=readers)
+        if p.kind == "calibrated" or p.name in registry.FIXED_FROM_FITS
+    )
+
+
+# Starting values of the calibrations (used where no calibration file exists yet) and the
+# values of the constants fixed from a fit.
+CALIBRATED_DEFAULTS = {p.name: p.default for p in _variable((*_HALF_CELL, "cell_inputs"))}
 CELL_INPUTS = tuple(p.name for p in registry.select(kinds=("input",), readers=_HALF_CELL))
-# Calibrated constants enter as inputs too, so fits re-solve without rebuilding.
-CALIBRATED_INPUTS = tuple(
-    p.name for p in registry.select(kinds=("calibrated",), readers=_HALF_CELL)
-)
+# Calibrated constants (and those fixed from a fit) enter as inputs too, so fits, sweeps and
+# posterior draws re-solve without rebuilding.
+CALIBRATED_INPUTS = tuple(p.name for p in _variable(_HALF_CELL))
 #: the half cell's constants: literature values, estimates and conventions
-CONSTANTS = registry.select(kinds=("literature", "estimate", "convention"), readers=_HALF_CELL)
+CONSTANTS = tuple(
+    p
+    for p in registry.select(kinds=("literature", "estimate", "convention"), readers=_HALF_CELL)
+    if p.name not in registry.FIXED_FROM_FITS
+)
 
 
 @cache

@@ -14,11 +14,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from drysheet.model.gas import load_gas_parameters
-from drysheet.model.parameters import calibrated_constants
-from drysheet.model.registry import REGISTRY
+from drysheet.model.gas import GAS_CALIBRATION_FILE, load_gas_parameters
+from drysheet.model.parameters import (
+    CELL_CALIBRATION_FILE,
+    RETENTION_CALIBRATION_FILE,
+    calibrated_constants,
+)
+from drysheet.model.registry import FIXED_FROM_FITS, REGISTRY
 from drysheet.study.observables import Observable
+from drysheet.transport import CALIBRATION_FILE as TRANSPORT_CALIBRATION_FILE
 from drysheet.transport import calibrated_parameters
 
 CITATION = (
@@ -194,6 +200,43 @@ def table_html(
     return '<div class="scroll">' + shown.to_html(index=False, escape=True) + "</div>"
 
 
+CALIBRATION_FILES = {
+    "transport_fit": TRANSPORT_CALIBRATION_FILE,
+    "cell_fit": CELL_CALIBRATION_FILE,
+    "retention_fit": RETENTION_CALIBRATION_FILE,
+    "gas_fit": GAS_CALIBRATION_FILE,
+}
+
+
+def free_and_fixed_html() -> str:
+    """Per calibration: its free constants, the observations they are fitted to (the rows of
+    its stored Jacobian), how many have 1σ > value, and the constants fixed from it
+    (`registry.FIXED_FROM_FITS`) at their values."""
+    rows = ""
+    for fit, path in CALIBRATION_FILES.items():
+        doc = yaml.safe_load(path.read_text())
+        free = doc["parameters"]
+        n_obs = len(doc["jacobian"]["residual_keys"])
+        loose = sum(v["std"] > abs(v["value"]) for v in free.values())
+        fixed = ", ".join(
+            f"{html.escape(name)} = {REGISTRY[name].default:g}"
+            for name, source in FIXED_FROM_FITS.items()
+            if source == fit
+        )
+        rows += (
+            f"<tr><td>{fit}</td><td class='num'>{len(free)}</td><td class='num'>{n_obs}</td>"
+            f"<td class='num'>{n_obs / len(free):.2g}</td><td class='num'>{loose}</td>"
+            f"<td>{fixed or '-'}</td></tr>"
+        )
+    return (
+        "<p>Free and fixed constants per calibration. A constant fixed from a fit (the data "
+        "did not pin it: docs/identifiability.md) has its value's source and the reason in "
+        "the table below.</p><table><tr><th>Calibration</th><th>Free constants</th>"
+        "<th>Observations</th><th>Observations per free constant</th>"
+        f"<th>Free with 1σ &gt; value</th><th>Fixed from this fit</th></tr>{rows}</table>"
+    )
+
+
 def parameters_section() -> Section:
     """Every model parameter as `drysheet.model.registry` declares it, calibrated ones at
     their stored values (per-cell inputs have none: they come from each cell)."""
@@ -212,7 +255,8 @@ def parameters_section() -> Section:
     )
     return Section(
         "Model parameters",
-        "<p>Declared once in <code>drysheet.model.registry</code>; calibrated values from "
+        free_and_fixed_html()
+        + "<p>Declared once in <code>drysheet.model.registry</code>; calibrated values from "
         '<code>src/drysheet/data/*_calibration.yaml</code>.</p><div class="scroll"><table>'
         "<tr><th>Name</th><th>Symbol</th><th>Value</th><th>Unit</th><th>Kind</th>"
         f"<th>Source</th></tr>{rows}</table></div>",
