@@ -162,7 +162,7 @@ def test_unknown_parameter_lists_the_allowed_names(cell, protocol, measured):
         fit_cell(cell, protocol, measured.cycles, ["NCM85 capacity"])
     assert "'NCM85 capacity'" in str(err.value) and STO in str(err.value)
     with pytest.raises(DrysheetInputError, match="matches 2 parameters"):
-        resolve_parameter("SE oxidation")
+        resolve_parameter("NCM85")
     with pytest.raises(DrysheetInputError, match="one or more names"):
         fit_parameters([])
     with pytest.raises(DrysheetInputError, match="more than once"):

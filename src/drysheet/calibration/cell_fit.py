@@ -12,7 +12,7 @@ first-cycle discharge capacity and Coulomb efficiency of the nine study cells
 18 numbers were found not to pin them (`drysheet.model.registry.FIXED_FROM_FITS`,
 docs/identifiability.md): the coating suppression factor, the CEI resistance,
 the shrinkage contact loss and the SE-size exponent switched off, the transfer
-coefficient at 0.5. Residuals are scaled by
+coefficient at its bound 0.25. Residuals are scaled by
 the acceptance tolerances (5 mAh/g, 1.5 percentage points) so both kinds weigh
 alike, and the targets are fitted as intervals (`least_squares` module
 docstring): past 0.9 tolerance a residual is penalised steeply, because the
@@ -61,7 +61,7 @@ TOLERANCE = {"first_discharge": 5.0, "first_ce": 1.5}
 INTERVAL_ONSET = 0.9  # residuals past 0.9 tolerance are penalised (module docstring)
 FAILED_CELL_RESIDUAL = 50.0  # a cell the solver cannot run counts as a large miss
 #: free constants the 18 numbers pin only jointly (k_bare, q_pass and beta_q correlate at
-#: 0.98-0.99; fixing either of the last two would pin the rest), kept free because
+#: 0.96-0.98; fixing either of the last two would pin the rest), kept free because
 #: predictions depend on them: their covariance carries the uncertainty into those
 KEPT_UNPINNED = {
     "SE oxidation passivation charge [C.m-2]": "the second-cycle CE (formation) of every cell",
