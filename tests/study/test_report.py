@@ -27,6 +27,7 @@ ROWS = [
     Observable("second_ce/coated/sheet-powder", 99.7, "%"),  # no target
     Observable("first_ce/coated/sheet-powder", 95.3, "%"),  # fitted to its target
     Observable("dems/powder-powder/charge", 230.0, "mAh/g"),  # compared, within 5 %
+    Observable("first_discharge/coated/sheet-powder", 190.0, "mAh/g"),  # fitted, 17 off
 ]
 
 
@@ -39,11 +40,13 @@ def test_every_row_shows_its_role_and_a_verdict():
     assert rows[4].startswith('"cal"') and "fitted to it" in rows[4]
     assert "within tolerance" not in rows[4]  # a fitted number is not a check
     assert "within tolerance" in rows[5] and rows[5].startswith('"ok"')
+    assert rows[6].startswith('"miss"') and "fitted to it, still outside tolerance" in rows[6]
 
 
 def test_summary_counts_roles():
     assert summary_line(ROWS) == (
-        "6 observables: 1 calibrated (fitted to the study's value), 4 compared with the "
+        "7 observables: 2 calibrated (fitted to the study's value; 1 still outside "
+        "tolerance), 4 compared with the "
         "study (1 agree, 2 outside tolerance, 1 without a tolerance), 1 predicted (no value "
         "in the study)"
     )

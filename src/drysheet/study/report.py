@@ -92,10 +92,13 @@ def within_tolerance(obs: Observable) -> bool | None:
 
 
 def verdict(obs: Observable) -> tuple[str, str]:
-    """(text, css class) of a row: fitted rows are never 'within tolerance'."""
+    """(text, css class) of a row: fitted rows are never 'within tolerance', but one the
+    fit leaves outside its tolerance is shown as a miss."""
     if obs.role == "predicted":
         return "prediction", "pred"
     if obs.role == "calibrated":
+        if within_tolerance(obs) is False:
+            return "fitted to it, still outside tolerance", "miss"
         return "fitted to it", "cal"
     if isinstance(obs.target, bool) or isinstance(obs.value, bool):
         return ("agrees", "ok") if obs.value == obs.target else ("disagrees", "miss")
@@ -174,9 +177,11 @@ def summary_line(rows: list[Observable]) -> str:
     """One line: how many rows were fitted, compared (and how many agree), predicted."""
     by_role = {role: [r for r in rows if r.role == role] for role in ROLE_TEXT}
     compared = [verdict(r)[1] for r in by_role["compared"]]
+    fitted_misses = [verdict(r)[1] for r in by_role["calibrated"]].count("miss")
     return (
         f"{len(rows)} observables: {len(by_role['calibrated'])} calibrated (fitted to the "
-        f"study's value), {len(compared)} compared with the study ({compared.count('ok')} "
+        f"study's value; {fitted_misses} still outside tolerance), {len(compared)} compared "
+        f"with the study ({compared.count('ok')} "
         f"agree, {compared.count('miss')} outside tolerance, {compared.count('cmp')} without "
         "a tolerance), "
         f"{len(by_role['predicted'])} predicted (no value in the study)"
