@@ -80,8 +80,17 @@ def test_a_killed_worker_fails_its_point_and_the_sweep_goes_on(tmp_path):
     assert json.loads((tmp_path / "s/sweep.json").read_text())["complete"]
 
 
+@pytest.fixture
+def default_sigint():
+    """Python's own Ctrl-C handler: a shell starts background jobs with SIGINT ignored,
+    and Python then keeps it ignored, so the interrupt this test sends would be lost."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_ctrl_c_saves_the_finished_points_and_prints_the_resume_command(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, default_sigint
 ):
     space = tmp_path / "space.yaml"
     space.write_text(f"temperature_C: [25, 26, {INTERRUPTS_AT_C}, 40]\n")
