@@ -166,34 +166,55 @@ def interval_integrals(time_s: np.ndarray, y: np.ndarray, step: np.ndarray) -> n
     interval that crosses a step change belongs to the new step and takes its first
     sample's value, y_k+1 (t_k+1 - t_k) (cyclers that log at fixed intervals record a
     step's first sample after the step began). The one integration of current in
-    drysheet: the cycle table, dQ/dV and voltage curves all use it.
+    drysheet (through :func:`interval_charge_As` where there is no charge counter).
     """
     same = step[1:] == step[:-1]
     return np.where(same, 0.5 * (y[:-1] + y[1:]), y[1:]) * np.diff(time_s)
+
+
+def interval_charge_As(ts: pd.DataFrame) -> np.ndarray:
+    """Charge (A s) of each of the n - 1 intervals between the samples of ``ts``: the
+    one charge that the cycle table, dQ/dV and voltage curves all count.
+
+    It is the instrument's own counter where the series has one
+    (``charge_increment_Ah``; the readers also fill that column, gap-aware, for a record
+    without a counter but with recording gaps: see
+    :func:`drysheet.analysis.readers.tidy.gap_aware_increments`), else
+    :func:`interval_integrals` of the current. Intervals ending at a non-cycling sample
+    (``cycling`` False) count none.
+    """
+    if CHARGE_INCREMENT in ts:
+        dq = ts[CHARGE_INCREMENT].to_numpy(dtype=float)[1:] * _SECONDS_PER_HOUR
+    else:
+        t, i = ts[TIME].to_numpy(dtype=float), ts[CURRENT].to_numpy(dtype=float)
+        dq = interval_integrals(t, i, ts[STEP].to_numpy())
+    return _cycling_only(ts, dq)
+
+
+def _cycling_only(ts: pd.DataFrame, per_interval: np.ndarray) -> np.ndarray:
+    """``per_interval`` with the intervals ending at a non-cycling sample set to 0."""
+    if CYCLING not in ts:
+        return per_interval
+    return np.where(ts[CYCLING].to_numpy(dtype=bool)[1:], per_interval, 0.0)
 
 
 def _interval_table(ts: pd.DataFrame) -> pd.DataFrame:
     """Charge (A s), energy (J) and duration (s) of every interval between consecutive
     samples, with the cycle and label of the interval's later sample.
 
-    The charge is the instrument's own counter where the series has one
-    (``charge_increment_Ah``), its energy that charge times the interval's voltage;
-    else :func:`interval_integrals` of current and power. Intervals ending at a
-    non-cycling sample (``cycling`` False) count neither charge nor energy.
+    The charge is :func:`interval_charge_As`; its energy is that charge times the
+    interval's voltage where the series has a charge counter, else
+    :func:`interval_integrals` of the power. Intervals ending at a non-cycling sample
+    (``cycling`` False) count neither charge nor energy.
     """
     t = ts[TIME].to_numpy(dtype=float)
     v = ts[VOLTAGE].to_numpy(dtype=float)
-    i = ts[CURRENT].to_numpy(dtype=float)
     step = ts[STEP].to_numpy()
-    same = step[1:] == step[:-1]
+    dq = interval_charge_As(ts)
     if CHARGE_INCREMENT in ts:
-        dq = ts[CHARGE_INCREMENT].to_numpy(dtype=float)[1:] * _SECONDS_PER_HOUR
-        de = dq * np.where(same, 0.5 * (v[:-1] + v[1:]), v[1:])
+        de = dq * np.where(step[1:] == step[:-1], 0.5 * (v[:-1] + v[1:]), v[1:])
     else:
-        dq, de = interval_integrals(t, i, step), interval_integrals(t, v * i, step)
-    if CYCLING in ts:
-        cycling = ts[CYCLING].to_numpy(dtype=bool)[1:]
-        dq, de = np.where(cycling, dq, 0.0), np.where(cycling, de, 0.0)
+        de = _cycling_only(ts, interval_integrals(t, v * ts[CURRENT].to_numpy(dtype=float), step))
     labels = ts[LABEL].fillna("").astype(str).to_numpy() if LABEL in ts else np.full(len(ts), "")
     return pd.DataFrame(
         {CYCLE: ts[CYCLE].to_numpy()[1:], LABEL: labels[1:], "dt": np.diff(t), "dq": dq, "de": de}
@@ -431,8 +452,9 @@ def dqdv(
 ) -> pd.DataFrame:
     """Differential capacity dQ/dV of one cycle, charge and discharge separately.
 
-    The trapezoidal charge of each interval is binned by its mid voltage into bins of
-    ``dv_V`` and divided by the bin width (so the curve integrates back to the
+    The charge of each interval within a step (:func:`interval_charge_As`, as in the
+    cycle table: the instrument's counter, recording gaps left out) is binned by its mid
+    voltage into bins of ``dv_V`` and divided by the bin width (so the curve integrates back to the
     capacity), then smoothed by a Gaussian filter of standard deviation ``smoothing``
     bins (0 = none; reflecting edges keep the integral and the sign). Returns columns
     ``direction`` ("charge"/"discharge"), ``voltage_V`` (bin centre) and ``dqdv_mAh_V``
@@ -441,10 +463,10 @@ def dqdv(
     part = ts[ts[CYCLE] == cycle]
     if part.empty:
         raise DrysheetInputError(f"dqdv: no data for cycle {cycle}")
-    t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
+    v = part[VOLTAGE].to_numpy(dtype=float)
     step = part[STEP].to_numpy()
     same = step[1:] == step[:-1]
-    dq_mah = interval_integrals(t, i, step)[same] * 1000.0 / _SECONDS_PER_HOUR
+    dq_mah = interval_charge_As(part)[same] * 1000.0 / _SECONDS_PER_HOUR
     v_mid = (0.5 * (v[1:] + v[:-1]))[same]
     scale = 1.0 / cam_mass_g if cam_mass_g else 1.0
     column = "dqdv_mAh_g_V" if cam_mass_g else "dqdv_mAh_V"
@@ -476,12 +498,13 @@ def voltage_curve(
     ts: pd.DataFrame, cycle: int, direction: str, cam_mass_g: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Specific capacity (mAh/g, from 0) and voltage along the ``direction`` ("charge"
-    or "discharge") steps of one cycle: the charge of :func:`interval_integrals` within
-    those steps, summed (rests and intervals across step changes left out)."""
+    or "discharge") steps of one cycle: the charge of :func:`interval_charge_As` (as in
+    the cycle table) within those steps, summed (rests and intervals across step changes
+    left out)."""
     part = ts[ts[CYCLE] == cycle]
     if len(part) < 2:
         return np.empty(0), np.empty(0)
-    t, v, i = (part[c].to_numpy(dtype=float) for c in (TIME, VOLTAGE, CURRENT))
+    v = part[VOLTAGE].to_numpy(dtype=float)
     step = part[STEP].to_numpy()
     scale = np.max(np.abs(ts[CURRENT].to_numpy(dtype=float)), initial=0.0)
     mean = part.groupby(STEP, sort=False)[CURRENT].transform("mean").to_numpy(dtype=float)
@@ -490,7 +513,7 @@ def voltage_curve(
     sel = (step[1:] == step[:-1]) & in_direction
     if not sel.any():
         return np.empty(0), np.empty(0)
-    dq = np.clip(sign * interval_integrals(t, i, step), 0.0, None)[sel]
+    dq = np.clip(sign * interval_charge_As(part), 0.0, None)[sel]
     q = np.concatenate([[0.0], np.cumsum(dq)]) / (_SECONDS_PER_HOUR / 1000.0) / cam_mass_g
     return q, np.concatenate([[v[:-1][sel][0]], v[1:][sel]])
 

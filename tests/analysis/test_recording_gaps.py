@@ -9,7 +9,7 @@ import pytest
 
 from drysheet.analysis.readers import read_cycler
 from drysheet.analysis.readers.tidy import RecordingGapWarning
-from drysheet.result import cycle_table
+from drysheet.result import cycle_table, dqdv, voltage_curve
 
 
 def _write(path, time_s, current_A, **extra) -> None:
@@ -28,6 +28,27 @@ def test_a_reading_before_a_gap_is_not_integrated_over_the_gap(tmp_path):
         ts = read_cycler(path)
     charge_mAh = cycle_table(ts, 1.0)["charge_capacity_mAh_g"].iloc[0]
     assert charge_mAh == pytest.approx(2 * 100 / 3600)  # not (200 + 3000) s of 1 mA
+
+
+def test_dqdv_and_voltage_curve_leave_a_gap_out_as_the_cycle_table_does(tmp_path):
+    """1 mA charge 3.0 -> 3.1 V logged every 10 s for 100 s, a 3000 s gap, 100 s more
+    to 3.2 V: dQ/dV and the voltage curve hold the cycle table's 200 s of charge, not
+    the 3200 s an integration across the gap gives."""
+    time_s = np.r_[np.arange(0, 101, 10), 3100 + np.arange(0, 101, 10)]
+    path = tmp_path / "gap_in_charge.csv"
+    _write(path, time_s, 1e-3)
+    frame = pd.read_csv(path).assign(
+        voltage_V=np.r_[np.linspace(3.0, 3.1, 11), np.linspace(3.1, 3.2, 11)]
+    )
+    frame.to_csv(path, index=False)
+    with pytest.warns(RecordingGapWarning):
+        ts = read_cycler(path)
+    charge_mAh_g = cycle_table(ts, 1.0)["charge_capacity_mAh_g"].iloc[0]
+    assert charge_mAh_g == pytest.approx(200 / 3600)
+    curve = dqdv(ts, 1, smoothing=0, dv_V=0.01, cam_mass_g=1.0)
+    assert curve["dqdv_mAh_g_V"].sum() * 0.01 == pytest.approx(charge_mAh_g)
+    q_mAh_g, _ = voltage_curve(ts, 1, "charge", 1.0)
+    assert q_mAh_g[-1] == pytest.approx(charge_mAh_g)
 
 
 def test_record_without_gaps_is_integrated_as_before(tmp_path, recwarn):
