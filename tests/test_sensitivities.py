@@ -1,13 +1,26 @@
 """Exact first-cycle gradients against central finite differences.
 
-Reference: the same model solved with rtol 1e-8 (atol 1e-10), central differences in
+Reference: the same model solved with rtol 1e-8 (atol 1e-10) and the algebraic states
+in IDA's error test (`ALGEBRAIC_ERROR_OPTIONS`), central differences in
 the fit's internal coordinates (log10 where the fit is in log space) with a step of
 `REL_STEP` of each parameter's internal bound range: large enough that the observables
 move by >= 1e-2 mAh/g for every parameter that matters (1e3-1e4 times the reference's
 event-time noise, ~1e-6 mAh/g), small enough that the curvature error stays below
-1e-4 of the derivative. Agreement: within 1 % of the finite difference, or below
-`FLOOR` per internal unit (derivatives the fit cannot see: 1e-3 mAh/g per decade is
-2e-4 of the capacity tolerance).
+1e-4 of the derivative. With the voltage outside the error test (the default
+`SOLVER_OPTIONS`) the 2.3 V cut-off of the coated+C65 cells, on the steep wall of the
+NCM85 potential, moves by up to 5e-4 mAh/g from one parameter value to the next as IDA's
+step sequence changes (1e-5 with it), and such differences were off by 4 % (d first
+discharge / d log10 q_pass of coated+C65 sheet-powder: -1.493 at this step, -1.435 at
+a third of it and by the sensitivities).
+
+Agreement: within `RTOL` of the finite difference, or below `FLOOR` per internal unit
+(derivatives the fit cannot see: 1e-3 mAh/g per decade is 2e-4 of the capacity
+tolerance). dCE = CE (dQ_d/Q_d - dQ_c/Q_c) is a difference of two terms up to 300 times
+larger than itself (NCM85 stoichiometry scale, pressing fracture), so its `RTOL` is of
+the larger of |dCE| and those terms: 1 % of what the capacities' derivatives give it.
+IDAS keeps the sensitivities out of its error test (IDASetSensErrCon is never called;
+the default is off), and a 0.1 % error in d Q_d (uncoated powder-powder, pressing
+fracture, 6 inputs in one solve) is 14 % of that cell's dCE.
 """
 
 import numpy as np
@@ -18,8 +31,14 @@ from drysheet.calibration.cell_fit import PARAMETERS
 from drysheet.cell import study_cell
 from drysheet.model.parameters import calibrated_constants
 from drysheet.protocols import study_protocol
-from drysheet.sensitivities import FIRST_CYCLE, GradientSimulator, input_jacobian
+from drysheet.sensitivities import (
+    ALGEBRAIC_ERROR_OPTIONS,
+    FIRST_CYCLE,
+    GradientSimulator,
+    input_jacobian,
+)
 from drysheet.simulate import Simulator
+from drysheet.study.cells import STUDY_CELLS
 
 REL_STEP = 1e-3
 FLOOR = 1e-3
@@ -35,7 +54,12 @@ FAST = (
 
 
 def _finite_differences(cell, names) -> pd.DataFrame:
-    sim = Simulator(study_protocol().truncated(1), rtol=1e-8, atol=1e-10)
+    sim = Simulator(
+        study_protocol().truncated(1),
+        rtol=1e-8,
+        atol=1e-10,
+        solver_options=ALGEBRAIC_ERROR_OPTIONS,
+    )
     cal = calibrated_constants()
 
     def observed(values):
@@ -65,8 +89,16 @@ def _check(cell, names) -> None:
     values, exact = _exact(cell, names)
     fd = _finite_differences(cell, names)
     reference = Simulator(study_protocol().truncated(1)).run(cell).cycles.iloc[0]
-    assert values.to_numpy() == pytest.approx([reference[c] for c in _RESULT_COLUMNS], rel=1e-5)
-    miss = (exact - fd).abs() - (RTOL * fd.abs() + FLOOR)
+    # 1e-4: a solve repeated with the voltage in the error test ends its discharge up to
+    # 3e-3 mAh/g (1.4e-5) from the default one (coated+C65 sheet-sheet)
+    assert values.to_numpy() == pytest.approx([reference[c] for c in _RESULT_COLUMNS], rel=1e-4)
+    scale = fd.abs()
+    terms = values["first_ce_pct"] * (
+        fd.loc["first_discharge_mAh_g"].abs() / values["first_discharge_mAh_g"]
+        + fd.loc["first_charge_mAh_g"].abs() / values["first_charge_mAh_g"]
+    )
+    scale.loc["first_ce_pct"] = np.maximum(scale.loc["first_ce_pct"], terms)
+    miss = (exact - fd).abs() - (RTOL * scale + FLOOR)
     assert (miss <= 0).all().all(), (
         f"exact\n{exact.to_string()}\nfinite differences\n{fd.to_string()}"
     )
@@ -76,23 +108,14 @@ def test_first_cycle_gradients_match_finite_differences():
     _check(study_cell("coated", "sheet-sheet"), FAST)
 
 
-C65_FAILS = pytest.mark.xfail(
-    strict=True,
-    reason="with C65 the sensitivity solve goes wrong after the event-time-corrected seed: the "
-    "first discharge of coated+C65 sheet-powder never reaches 2.3 V (NaN states, 16 h, 304 "
-    "mAh/g) when 11 inputs are solved for at once; 17 of 36 derivatives miss (docs/speed.md)",
-)
+def test_c65_gradients_match_finite_differences():
+    """The cell whose sensitivity solve of 6 inputs steps past the 2.3 V cut-off into NaN
+    states unless it is repeated with the voltage in the error test (`GradientSimulator`)."""
+    _check(study_cell("coated+C65", "sheet-sheet"), [p.name for p in PARAMETERS])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "key",
-    [
-        ("coated", "sheet-sheet"),
-        ("uncoated", "sheet-sheet"),
-        pytest.param(("coated+C65", "sheet-powder"), marks=C65_FAILS),
-    ],
-)
+@pytest.mark.parametrize("key", STUDY_CELLS, ids=["/".join(k) for k in STUDY_CELLS])
 def test_all_cell_fit_gradients_match_finite_differences(key):
     _check(study_cell(*key), [p.name for p in PARAMETERS])
 

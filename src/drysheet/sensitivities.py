@@ -23,13 +23,13 @@ CE = 100 Q_d / Q_c [%], and their derivatives with respect to calibrated constan
    Q_c = -sum dQ_charge / m, Q_d = sum dQ_discharge / m (m the CAM mass).
 4. dCE/dp = CE (dQ_d/dp / Q_d - dQ_c/dp / Q_c); dX/dq = sum_i dX/dp_i dp_i/dq.
 
-Checked against central finite differences in ``tests/test_sensitivities.py``: within
-1 % on the cells without carbon, not on the coated+C65 cells (docs/speed.md), so the
-fits still use finite differences.
+Checked against central finite differences on all nine study cells in
+``tests/test_sensitivities.py`` (docs/speed.md, "Exact gradients").
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,9 +38,11 @@ import pybamm
 
 from drysheet.cell import Cell
 from drysheet.model.parameters import calibrated_constants, cell_inputs
-from drysheet.numerics import step_end_sensitivities
+from drysheet.numerics import SOLVER_OPTIONS, step_end_sensitivities
 from drysheet.protocols import Protocol, study_protocol
 from drysheet.simulate import SimulationError, Simulator
+
+log = logging.getLogger(__name__)
 
 INPUT_STEP = 1e-6  # relative step of dp/dq (module docstring, 1.)
 # Inputs solved for on their own: with them in the solve, IDAS's sensitivity corrector
@@ -49,6 +51,9 @@ INPUT_STEP = 1e-6  # relative step of dp/dq (module docstring, 1.)
 # the 12 constants of the cell fit in one solve 34.5; the 11 others 1.9 + this one 1.7.
 ISOLATED_INPUTS = ("NCM85 stoichiometry scale",)
 CAPACITY_STATE = "Discharge capacity [A.h]"  # the model's counter dQ/dt = I
+# A solve whose states do not stay finite is repeated with the algebraic states (the
+# voltage) in IDA's error test (class docstring)
+ALGEBRAIC_ERROR_OPTIONS = {**SOLVER_OPTIONS, "suppress_algebraic_error": False}
 FIRST_CYCLE = ("first_charge_mAh_g", "first_discharge_mAh_g", "first_ce_pct")
 
 
@@ -73,18 +78,32 @@ class GradientSimulator:
     ``protocol`` (default the study's first cycle) and ``settings`` (`Simulator`'s) as
     for `Simulator`; one built simulator per set of inputs differentiated (a coated and
     an uncoated cell need different ones when the coating factor is among ``names``).
+
+    With `drysheet.numerics.SOLVER_OPTIONS` the voltage, an algebraic state, is outside
+    IDA's error test, and where a discharge ends on the steep wall of the NCM85 potential
+    at full lithiation (the coated+C65 cells) a sensitivity solve can step past the 2.3 V
+    cut-off into surface Li fractions above 1, where the exchange current density
+    sqrt(sto (1 - sto)) is NaN; the event is then never seen and the step runs its 16 h
+    limit on NaN states (coated+C65 sheet-sheet, 6 of the 7 constants of the cell fit).
+    Such a solve is repeated with the algebraic states in the error test
+    (`ALGEBRAIC_ERROR_OPTIONS`; ~5x slower, so not by default).
     """
 
     def __init__(self, protocol: Protocol | None = None, **settings) -> None:
         self.protocol = protocol or study_protocol().truncated(1)
         self._settings = settings
-        self._built: dict[tuple[str, ...], Simulator] = {}
+        self._built: dict[tuple[tuple[str, ...], bool], Simulator] = {}
 
-    def simulator(self, inputs: tuple[str, ...] = ()) -> Simulator:
-        """The built `Simulator` with sensitivities for ``inputs`` (none: a plain one)."""
-        if inputs not in self._built:
-            self._built[inputs] = Simulator(self.protocol, sensitivities=inputs, **self._settings)
-        return self._built[inputs]
+    def simulator(self, inputs: tuple[str, ...] = (), algebraic_error: bool = False) -> Simulator:
+        """The built `Simulator` with sensitivities for ``inputs`` (none: a plain one);
+        ``algebraic_error``: with `ALGEBRAIC_ERROR_OPTIONS`."""
+        key = (inputs, algebraic_error)
+        if key not in self._built:
+            settings = dict(self._settings)
+            if algebraic_error:
+                settings["solver_options"] = ALGEBRAIC_ERROR_OPTIONS
+            self._built[key] = Simulator(self.protocol, sensitivities=inputs, **settings)
+        return self._built[key]
 
     def first_cycle(
         self, cell: Cell, calibrated: dict[str, float] | None, names: Sequence[str]
@@ -97,16 +116,25 @@ class GradientSimulator:
         inputs = sorted(dp_dq.index)
         groups = [tuple(p for p in inputs if p not in ISOLATED_INPUTS)]
         groups += [(p,) for p in inputs if p in ISOLATED_INPUTS]
-        d_dp = []
-        for group in groups:
+        solved = [self._group(cell, cal, group) for group in groups]
+        d_dp = pd.concat([d for _, d in solved], axis=1)[inputs].to_numpy()
+        d_dq = d_dp @ dp_dq.loc[inputs].to_numpy()
+        values = solved[0][0]
+        return values, pd.DataFrame(d_dq, index=list(FIRST_CYCLE), columns=list(names))
+
+    def _group(
+        self, cell: Cell, cal: dict[str, float], group: tuple[str, ...]
+    ) -> tuple[pd.Series, pd.DataFrame]:
+        """Values and d/dp of one solve with sensitivities for ``group`` (class docstring)."""
+        for algebraic_error in (False, True):
             try:
-                solution = self.simulator(group).solve(cell, cal)
+                solution = self.simulator(group, algebraic_error).solve(cell, cal)
             except pybamm.SolverError as err:
                 raise SimulationError(f"{cell.label}: cycle 1 could not be solved: {err}") from err
-            values, d_group = _first_cycle(solution, cell.cam_mass_g, cell.label)
-            d_dp.append(d_group)
-        d_dq = pd.concat(d_dp, axis=1)[inputs].to_numpy() @ dp_dq.loc[inputs].to_numpy()
-        return values, pd.DataFrame(d_dq, index=list(FIRST_CYCLE), columns=list(names))
+            if _finite(solution):
+                return _first_cycle(solution, cell.cam_mass_g, cell.label)
+            log.info("%s: sensitivities of %s not finite, solving again", cell.label, group)
+        raise SimulationError(f"{cell.label}: cycle 1's states or sensitivities are not finite")
 
 
 def first_cycle_gradients(
@@ -152,6 +180,17 @@ def _first_cycle(
     )
     values = pd.Series(rows[:, 0], index=list(FIRST_CYCLE))
     return values, pd.DataFrame(rows[:, 1:], index=list(FIRST_CYCLE), columns=names)
+
+
+def _finite(solution: pybamm.Solution | None) -> bool:
+    """Whether every solved step of the first cycle ends on finite states and sensitivities."""
+    steps = solution.cycles[0].steps if solution else []
+    return all(
+        np.isfinite(s.last_state.all_ys[0]).all()
+        and (not s.sensitivity_names or np.isfinite(_sensitivities(s.last_state)).all())
+        for s in steps
+        if not isinstance(s, pybamm.EmptySolution)
+    )
 
 
 def _sensitivities(state: pybamm.Solution) -> np.ndarray:
