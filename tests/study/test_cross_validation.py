@@ -77,3 +77,20 @@ def test_too_few_observations_or_no_jacobian(tmp_path):
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(DrysheetInputError, match="no 'jacobian' block"):
         cross_validate(path)
+
+
+def test_a_per_row_log_list_mixes_log_and_linear_residuals(tmp_path):
+    """The joint calibration stacks ln(model/target) rows (conductivities) with
+    model - target rows: its Jacobian block lists which are logs."""
+    path, X, _, keys = linear_calibration(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["jacobian"]["log"] = [True] + [False] * (len(keys) - 1)
+    path.write_text(yaml.safe_dump(doc))
+    cov = np.array(doc["covariance"]["matrix"])
+    bands = linearised_bands(path, {keys[0]: 2.0, keys[1]: 190.0})
+    sd = [np.sqrt((X[i] / TOL) @ cov @ (X[i] / TOL)) for i in (0, 1)]
+    z = 1.6448536
+    assert bands[keys[0]] == pytest.approx(
+        (2.0 * np.exp(-z * TOL * sd[0]), 2.0 * np.exp(z * TOL * sd[0]))
+    )
+    assert bands[keys[1]] == pytest.approx((190.0 - z * TOL * sd[1], 190.0 + z * TOL * sd[1]))

@@ -78,14 +78,22 @@ def target_values() -> dict[str, float]:
     return out
 
 
+def first_cycle_values(key: tuple[str, str], res: Result | str) -> dict[str, float]:
+    """Cycle-1 discharge capacity and CE of the cell ``key`` = (formulation, architecture)
+    from its run (NaN where it failed: ``res`` is the error message)."""
+    f, a = key
+    first = res.cycles.iloc[0] if isinstance(res, Result) else {}
+    return {
+        f"first_discharge/{f}/{a}": first.get("discharge_capacity_mAh_g", float("nan")),
+        f"first_ce/{f}/{a}": first.get("coulomb_efficiency_pct", float("nan")),
+    }
+
+
 def first_cycle_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict[str, float]:
     """Cycle-1 discharge capacity and CE of the nine study cells (NaN where a cell fails)."""
     out = {}
-    for (f, a), res in pool.run_cells(nine_study_cells(), calibrated).items():
-        ok = isinstance(res, Result)
-        first = res.cycles.iloc[0] if ok else {}
-        out[f"first_discharge/{f}/{a}"] = first.get("discharge_capacity_mAh_g", float("nan"))
-        out[f"first_ce/{f}/{a}"] = first.get("coulomb_efficiency_pct", float("nan"))
+    for key, res in pool.run_cells(nine_study_cells(), calibrated).items():
+        out |= first_cycle_values(key, res)
     return out
 
 

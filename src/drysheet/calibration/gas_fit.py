@@ -41,6 +41,7 @@ from drysheet.instruments.dems import dems_cell, run_dems, simulate_dems_cell
 from drysheet.model import gas as gas_model
 from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE as CALIBRATED_ARCHITECTURE
 from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters, load_gas_parameters
+from drysheet.result import Result
 from drysheet.study.targets import load_targets
 
 RELATIVE_UNCERTAINTY = 0.10  # assumed uncertainty of a DEMS amount (estimate)
@@ -76,26 +77,37 @@ def tolerances() -> list[float]:
 Amounts = Callable[[dict[str, float]], dict[str, float]]
 
 
+def dems_trajectory(result: Result) -> pd.DataFrame:
+    """The gas model's `trajectory` of a run of the powder-powder DEMS cell."""
+    cell = dems_cell(CALIBRATED_ARCHITECTURE)
+    return gas_model.trajectory(result, cell.cathode.contact_area_fraction)
+
+
+def gas_amounts(traj: pd.DataFrame, values: dict[str, float]) -> dict[str, float]:
+    """Amount of every gas (µmol/g) along ``traj`` with the fitted ``values`` (the other
+    gas parameters at their defaults)."""
+    params = replace(GasParameters.defaults(), **values)
+    temperature_K = dems_cell(CALIBRATED_ARCHITECTURE).temperature_K
+    return gas_model.totals_umol_g(gas_model.evolve_gases(traj, params, temperature_K))
+
+
+def scaled_residuals(amounts: dict[str, float]) -> np.ndarray:
+    """(model - target) / (0.1 target) of the fitted gases, in `residual_keys` order."""
+    targets = dems_targets()["evolved_umol_per_g_NCM85"]
+    scale = zip(residual_keys(), tolerances(), strict=True)
+    return np.array([(amounts[g] - targets[g]) / s for g, s in scale])
+
+
 def residual_function() -> tuple[Callable[[dict[str, float]], np.ndarray], Amounts]:
     """(model - target) / (0.1 target) of the fitted gases at the fitted values, and the
     amounts of every gas (µmol/g), over one run of the powder-powder DEMS cell."""
-    targets = dems_targets()["evolved_umol_per_g_NCM85"]
-    cell = dems_cell(CALIBRATED_ARCHITECTURE)
-    traj = gas_model.trajectory(
-        simulate_dems_cell(CALIBRATED_ARCHITECTURE), cell.cathode.contact_area_fraction
-    )
-    start = GasParameters.defaults()
+    traj = dems_trajectory(simulate_dems_cell(CALIBRATED_ARCHITECTURE))
 
     def amounts(values: dict[str, float]) -> dict[str, float]:
-        return gas_model.totals_umol_g(
-            gas_model.evolve_gases(traj, replace(start, **values), cell.temperature_K)
-        )
-
-    scale = dict(zip(residual_keys(), tolerances(), strict=True))
+        return gas_amounts(traj, values)
 
     def residuals(values: dict[str, float]) -> np.ndarray:
-        model = amounts(values)
-        return np.array([(model[g] - targets[g]) / s for g, s in scale.items()])
+        return scaled_residuals(amounts(values))
 
     return residuals, amounts
 

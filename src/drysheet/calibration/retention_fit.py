@@ -81,15 +81,18 @@ def target_values() -> dict[str, float]:
     return {f"retention_100/{f}/{a}": float(t[f][a]) for f, a in STUDY_CELLS}
 
 
+def retention_value(res: Result | str) -> float:
+    """Retention over the long C/5 block of one cell's run (NaN where it failed)."""
+    ok = isinstance(res, Result) and res.status is not None and res.status.ok
+    return capacity_retention_pct(res.cycles, label=LONG_BLOCK_LABEL) if ok else float("nan")
+
+
 def retention_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict[str, float]:
     """Retention over the long C/5 block of the nine study cells (NaN where a cell fails)."""
-    out = {}
-    for (f, a), res in pool.run_cells(nine_study_cells(), calibrated).items():
-        ok = isinstance(res, Result) and res.status is not None and res.status.ok
-        out[f"retention_100/{f}/{a}"] = (
-            capacity_retention_pct(res.cycles, label=LONG_BLOCK_LABEL) if ok else float("nan")
-        )
-    return out
+    return {
+        f"retention_100/{f}/{a}": retention_value(res)
+        for (f, a), res in pool.run_cells(nine_study_cells(), calibrated).items()
+    }
 
 
 def leverages(result: FitResult) -> np.ndarray:

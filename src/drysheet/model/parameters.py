@@ -32,6 +32,9 @@ from drysheet.transport import (
 CELL_CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "cell_calibration.yaml"
 RETENTION_CALIBRATION_FILE = CELL_CALIBRATION_FILE.with_name("retention_calibration.yaml")
 CALIBRATION_FILES = (CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE)
+#: all calibrated constants fitted at once (`drysheet.calibration.joint_fit`): the source of
+#: the posterior draws (`drysheet.model.posterior`); the model's values stay the chain's
+JOINT_CALIBRATION_FILE = CELL_CALIBRATION_FILE.with_name("joint_calibration.yaml")
 
 # --- literature constants the per-cell inputs are computed from --------------------------
 # LiNbO3 shell: ~10 nm at ~1e-5 S/cm (Bong et al., JPS 577 (2023) 233259; lead S) -> 1e-5 Ohm m2

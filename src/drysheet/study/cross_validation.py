@@ -90,7 +90,9 @@ class CrossValidation:
 @dataclass(frozen=True)
 class Linearisation:
     """A calibration file's ``jacobian`` block with its residuals: J (m x p, internal
-    space), tolerances t, scaled residuals r, targets, and whether residuals are logs."""
+    space), tolerances t, scaled residuals r, targets, and which residuals are logs (the
+    block's ``log`` list where it has one, as the joint calibration's mixed rows do; else
+    the whole file by its residual definition)."""
 
     doc: dict
     keys: list[str]
@@ -98,7 +100,7 @@ class Linearisation:
     J: np.ndarray
     r: np.ndarray
     target: np.ndarray
-    log: bool
+    log: np.ndarray  # per row
 
     @classmethod
     def read(cls, path: Path) -> Linearisation:
@@ -116,14 +118,15 @@ class Linearisation:
         model = np.array([float(doc["residuals"][k]["model"]) for k in keys])
         tol = np.asarray(block["tolerance"], dtype=float)
         # residuals in the fit's definition: ln(model/target) (transport) or model - target
-        log = str(doc.get("residual_definition", "")).startswith("ln(")
-        r = (np.log(model / target) if log else model - target) / tol
+        whole = str(doc.get("residual_definition", "")).startswith("ln(")
+        log = np.asarray(block.get("log", [whole] * len(keys)), dtype=bool)
+        r = np.where(log, np.log(model / target), model - target) / tol
         return cls(doc, keys, tol, np.asarray(block["matrix"], dtype=float), r, target, log)
 
     def to_value(self, i: int, centre: float, shifts: np.ndarray) -> np.ndarray:
         """``centre`` moved by ``shifts`` residual units of row i, in the row's unit."""
         d = self.tol[i] * shifts
-        return centre * np.exp(d) if self.log else centre + d
+        return centre * np.exp(d) if self.log[i] else centre + d
 
 
 def cross_validate(path: Path, key_prefix: str = "") -> CrossValidation:

@@ -19,6 +19,7 @@ import yaml
 from drysheet.model.gas import GAS_CALIBRATION_FILE, load_gas_parameters
 from drysheet.model.parameters import (
     CELL_CALIBRATION_FILE,
+    JOINT_CALIBRATION_FILE,
     RETENTION_CALIBRATION_FILE,
     calibrated_constants,
 )
@@ -216,9 +217,13 @@ CALIBRATION_FILES = {
 def free_and_fixed_html() -> str:
     """Per calibration: its free constants, the observations they are fitted to (the rows of
     its stored Jacobian), how many have 1σ > value, and the constants fixed from it
-    (`registry.FIXED_FROM_FITS`) at their values."""
+    (`registry.FIXED_FROM_FITS`) at their values; last the joint calibration, where it
+    exists, over all of them (the posterior draws' source)."""
     rows = ""
-    for fit, path in CALIBRATION_FILES.items():
+    files = dict(CALIBRATION_FILES)
+    if JOINT_CALIBRATION_FILE.exists():
+        files["joint_fit (all at once)"] = JOINT_CALIBRATION_FILE
+    for fit, path in files.items():
         doc = yaml.safe_load(path.read_text())
         free = doc["parameters"]
         n_obs = len(doc["jacobian"]["residual_keys"])
