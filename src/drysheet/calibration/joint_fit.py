@@ -65,7 +65,7 @@ from drysheet.model.parameters import (
     calibrated_constants,
 )
 from drysheet.model.posterior import LOGIT_BOX
-from drysheet.pool import SimulatorPool, WorkerLost
+from drysheet.pool import SimulatorPool, WorkerLost, build_simulator
 from drysheet.protocols import Protocol, study_protocol
 from drysheet.result import Result
 from drysheet.simulate import SimulationError, Simulator
@@ -161,6 +161,12 @@ def fd_steps(parameters: tuple[FitParameter, ...], chain_sd: dict[str, float]) -
         sd = chain_sd.get(p.name, 0.02 * (hi - lo))
         out.append(float(np.clip(STEP_SIGMAS * sd, STEP_MIN * (hi - lo), STEP_MAX * (hi - lo))))
     return np.array(out)
+
+
+def study_simulator(protocol: Protocol) -> Simulator:
+    """A pool worker's simulator for the study cells: no model states recorded (the cycle
+    table is all the residuals need; the solution is the same, its recording cheaper)."""
+    return Simulator(protocol, states=False)
 
 
 def _study_task(sim: Simulator, job: tuple[tuple[str, str], Cell, dict[str, float]]) -> dict:
@@ -263,7 +269,10 @@ class JointModel:
         protocol = dems_protocol_for(gas_fit.CALIBRATED_ARCHITECTURE)
         keys = list(gas_todo)
         calibrated = [_calibrated(gas_todo[k]) for k in keys]
-        for i, out in self.pool.imap(_dems_task, calibrated, desc="DEMS", protocol=protocol):
+        runs = self.pool.imap(
+            _dems_task, calibrated, desc="DEMS", protocol=protocol, build=build_simulator
+        )
+        for i, out in runs:
             self.gas_runs[keys[i]] = out if not isinstance(out, WorkerLost) else out.reason
         self.load.append(os.getloadavg()[0])
         if todo or gas_todo:
@@ -344,7 +353,7 @@ def run_joint(
         "points through the nine cells (Jacobian, steps, check)"
     )
     protocol = protocol or study_protocol()
-    with SimulatorPool(protocol, workers=workers) as pool:
+    with SimulatorPool(protocol, workers=workers, build=study_simulator) as pool:
         model = JointModel(pool, checkpoint, fingerprint(protocol), log=log)
 
         def evaluate(points: list[np.ndarray]) -> np.ndarray:
@@ -611,8 +620,9 @@ def main(argv: list[str] | None = None) -> None:
         "--max-minutes",
         type=float,
         default=None,
-        help="start no batch after the Jacobian past this many minutes (the rest is left "
-        "out and the file says so)",
+        help="budget: after the Jacobian, only the step and check batches that fit in this "
+        "many minutes from the start (fewer draws if need be; the file records what was left "
+        "out)",
     )
     args = parser.parse_args(argv)
     if args.trial and args.out == JOINT_CALIBRATION_FILE:

@@ -72,6 +72,7 @@ SD_RATIO_LIMIT = 2.0  # weighted sigma / Laplace sigma outside [1/2, 2]: flagged
 MIN_ESS_MOMENTS = 5.0  # below this ESS the weighted moments say nothing (not judged)
 EXCESS_P = 0.01  # Spearman p-value below which a constant's deviation drives the excess
 ESS_PASS = 0.5  # ESS / N at or above which the Laplace posterior passes the check
+MIN_CHECK_DRAWS = 8  # fewer draws than this (a spent budget): no check
 
 Evaluate = Callable[[Sequence[np.ndarray]], np.ndarray]  # points z -> residual rows
 
@@ -298,21 +299,27 @@ def fit_laplace(
     Levenberg-Marquardt candidates (stopping when none lowers the objective), the Laplace
     covariance at the last point and, with ``n_draws`` > 0, its check by sampling.
 
-    ``deadline`` (a `time.time` value): no batch after the Jacobian starts past it; what
-    was left out is in `JointResult.skipped`."""
+    ``deadline`` (a `time.time` value) bounds what follows the Jacobian, each point priced
+    at the Jacobian batch's wall time per point: a step batch runs only if it and
+    `MIN_CHECK_DRAWS` draws fit before the deadline (the check is worth more than a step),
+    and the check takes as many of the ``n_draws`` as fit, at least `MIN_CHECK_DRAWS`.
+    What was left out is in `JointResult.skipped`."""
+    started = time.time()
     J, r = forward_jacobian(evaluate, coords, z0, step_u)
+    per_point = (time.time() - started) / (z0.size + 1)
     log(f"Jacobian at the start: cost {cost(r):.4g}, objective {objective(r, z0):.4g}")
     result = JointResult(z0, r, z0, r, J, np.empty(0), jacobian_at_start=J.copy())
 
-    def out_of_time(what: str) -> bool:
-        late = deadline is not None and time.time() > deadline
-        if late:
-            result.skipped.append(what)
-            log(f"budget spent: {what} left out")
-        return late
+    def affordable(n_points: int) -> int:
+        """Points that fit before the deadline."""
+        if deadline is None:
+            return n_points
+        return int(min(n_points, max(0.0, (deadline - time.time()) / per_point)))
 
     for k in range(n_steps):
-        if out_of_time(f"steps {k + 1}-{n_steps}"):
+        if affordable(len(lambdas) + MIN_CHECK_DRAWS) < len(lambdas) + MIN_CHECK_DRAWS:
+            result.skipped.append(f"steps {k + 1}-{n_steps}")
+            log(f"budget: steps {k + 1}-{n_steps} left out")
             break
         z, r = result.z, result.residuals
         points = lm_candidates(J, r, z, lambdas)
@@ -328,9 +335,14 @@ def fit_laplace(
         result.z, result.residuals = points[best], rows[best]
     result.jacobian = J
     result.covariance = laplace_covariance(J)
-    if n_draws > 0 and not out_of_time("the check by sampling"):
+    n_check = affordable(n_draws)
+    if n_check < n_draws:
+        result.skipped.append(f"{n_draws - n_check} of the {n_draws} draws of the check")
+        log(f"budget: {n_check} of {n_draws} draws")
+        n_check = n_check if n_check >= MIN_CHECK_DRAWS else 0
+    if n_check > 0:
         result.check = importance_check(
-            evaluate, result.z, result.residuals, J, result.covariance, n_draws, seed
+            evaluate, result.z, result.residuals, J, result.covariance, n_check, seed
         )
-        log(f"check: ESS {result.check.ess:.3g} of {n_draws}")
+        log(f"check: ESS {result.check.ess:.3g} of {n_check}")
     return result
