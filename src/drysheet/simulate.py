@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from drysheet.cell import Cell
 from drysheet.errors import DrysheetInputError
 from drysheet.model.parameters import cell_inputs, parameter_values
-from drysheet.model.ssb_half_cell import ALL_SUBMODELS, SolidStateHalfCell, Submodel
+from drysheet.model.ssb_half_cell import ALL_SUBMODELS, Particle, SolidStateHalfCell, Submodel
 from drysheet.numerics import (
     DEFAULT_ATOL,
     DEFAULT_MESH,
@@ -73,7 +73,8 @@ class Simulator:
     ``submodels`` are the model's mechanisms (`SolidStateHalfCell`);
     ``degradation=False`` leaves out fatigue and the anode interphase.
     ``solver_options``: IDAKLU options (default `drysheet.numerics.SOLVER_OPTIONS`);
-    ``particle_stretch``: surface clustering of the particle mesh (`submesh_types`).
+    ``particle_stretch``: surface clustering of the particle mesh (`submesh_types`);
+    ``particle``: the particle model (`SolidStateHalfCell`: shells or a polynomial profile).
     ``states=False`` records no model states (no ``Result.extras``): the solver then
     keeps only time, voltage and current, in a fraction of the memory and time.
     ``sensitivities``: names of ``[input]`` parameters whose forward sensitivities
@@ -92,10 +93,13 @@ class Simulator:
         states: bool = True,
         particle_stretch: float = PARTICLE_STRETCH,
         sensitivities: Sequence[str] = (),
+        particle: Particle = "shells",
     ):
         self.protocol = protocol
         self.sensitivities = tuple(sensitivities)
-        self.model = SolidStateHalfCell(*mesh, submodels=submodels, degradation=degradation)
+        self.model = SolidStateHalfCell(
+            *mesh, submodels=submodels, degradation=degradation, particle=particle
+        )
         self._settings = {
             "mesh": mesh,
             "rtol": rtol,
@@ -104,6 +108,7 @@ class Simulator:
             "solver_options": solver_options,
             "states": states,
             "particle_stretch": particle_stretch,
+            "particle": particle,
         }
         self._sim = pybamm.Simulation(
             self.model,

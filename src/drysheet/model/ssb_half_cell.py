@@ -25,7 +25,8 @@ Core
   docs/model.md, numerical pitfalls).
 * Particle diffusion with the NCM85 diffusivity D(sto) (`drysheet.model.ncm85`):
       dc/dt = (1/R_p^2) div(D grad c),    -D dc/drho|_1 = R_p theta psi j / F
-  (the contact current spread over the sphere).
+  (the contact current spread over the sphere); or, reduced, a quadratic or quartic
+  profile in rho (``particle``; `drysheet.model.polynomial_particle`).
 * Butler-Volmer on the active CAM|SE contact area a = 3 eps_CAM phi_conn / R_p theta psi,
   with the film resistance R_f (LiNbO3 coating + CEI) in series:
       j = 2 j0 sinh(F (phi_s - phi_e - U(sto_s) - R_f j) / (2 R T)),
@@ -58,8 +59,8 @@ one-way coupled, evaluated on a simulated run's trajectory (docs/model.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Literal, get_args
 
 import pybamm
 
@@ -71,6 +72,7 @@ from drysheet.model import registry as reg
 from drysheet.model.anode_interphase import AnodeInterphase, add_anode_interphase
 from drysheet.model.contact_loss import ContactLoss, add_contact_loss
 from drysheet.model.fatigue import Fatigue, add_fatigue
+from drysheet.model.polynomial_particle import add_polynomial_particle, polynomial_particle
 from drysheet.model.se_oxidation import SEOxidation, add_se_oxidation, oxidation_charges
 from drysheet.transport import ncm_electronic_conductivity_S_per_m
 
@@ -81,6 +83,10 @@ ALL_SUBMODELS: tuple[Submodel, ...] = (
     "fatigue",
     "anode_interphase",
 )
+#: the particle: ``n_r`` finite-volume shells, or a polynomial profile
+#: (`drysheet.model.polynomial_particle`, the reduced-order "fast" model)
+Particle = Literal["shells", "quadratic", "quartic"]
+PARTICLES: tuple[Particle, ...] = get_args(Particle)
 Handle = SEOxidation | ContactLoss | Fatigue | AnodeInterphase
 #: what ``degradation=False`` leaves out (the cycle-by-cycle fade mechanisms)
 DEGRADATION: tuple[Submodel, ...] = ("fatigue", "anode_interphase")
@@ -95,6 +101,8 @@ class SolidStateHalfCell(pybamm.BaseModel):
     are the mechanisms added to the core (`ALL_SUBMODELS`); ``side_reactions=False``
     leaves out ``se_oxidation`` and ``degradation=False`` the `DEGRADATION` ones
     (the PyBaMM cross-check runs the core alone). The chosen set is ``.submodels``.
+    ``particle``: ``"shells"`` (finite volumes, the full model) or a polynomial
+    profile (`drysheet.model.polynomial_particle`), which needs no ``n_r``.
     """
 
     def __init__(
@@ -104,6 +112,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
         submodels: Iterable[Submodel] = ALL_SUBMODELS,
         side_reactions: bool = True,
         degradation: bool = True,
+        particle: Particle = "shells",
         name: str = "drysheet solid-state half cell",
     ):
         super().__init__(name)
@@ -117,7 +126,9 @@ class SolidStateHalfCell(pybamm.BaseModel):
             raise ValueError(f"unknown submodels {sorted(unknown)}; known: {ALL_SUBMODELS}")
         self.submodels: tuple[Submodel, ...] = tuple(s for s in ALL_SUBMODELS if s in chosen)
         self.handles: dict[Submodel, Handle] = {}  # each added submodel's handle
-        self.n_x, self.n_r = n_x, n_r
+        if particle not in PARTICLES:
+            raise ValueError(f"particle {particle!r}: one of {PARTICLES}")
+        self.n_x, self.n_r, self.particle = n_x, n_r, particle
         # pybamm.Experiment's voltage-control (CV) submodel reads these two.
         self.param = pybamm.LithiumIonParameters()
         self.options = pybamm.BatteryModelOptions({})
@@ -133,16 +144,24 @@ class SolidStateHalfCell(pybamm.BaseModel):
         c_max = reg.MAX_CONCENTRATION.parameter()
         F_RT = F / (R_GAS * T)
 
-        c_s = pybamm.Variable(
-            "Particle concentration [mol.m-3]",
-            domain="positive particle",
-            auxiliary_domains={"secondary": "positive electrode"},
-        )
+        if self.particle == "shells":
+            poly = None
+            c_s = pybamm.Variable(
+                "Particle concentration [mol.m-3]",
+                domain="positive particle",
+                auxiliary_domains={"secondary": "positive electrode"},
+            )
+            sto_s, sto = pybamm.surf(c_s) / c_max, pybamm.r_average(c_s) / c_max
+        else:
+            poly = polynomial_particle(self.particle)
+            c_s = poly.concentration
+            sto, sto_s = poly.average / c_max, poly.surface / c_max
+            # c_surf is algebraic: a Newton iterate at a rate step's start may leave
+            # [0, c_max], where sqrt(sto_s (1 - sto_s)) in j0 is not defined
+            sto_s = pybamm.maximum(pybamm.minimum(sto_s, 1 - 1e-9), 1e-9)
         phi_s = pybamm.Variable("Cathode solid potential [V]", domain="positive electrode")
         phi_e = pybamm.Variable("Cathode electrolyte potential [V]", domain="positive electrode")
         j = pybamm.Variable("Intercalation current density [A.m-2]", domain="positive electrode")
-        sto_s = pybamm.surf(c_s) / c_max
-        sto = pybamm.r_average(c_s) / c_max
 
         # ---- submodels: oxidation states, contact psi, connected CAM phi_conn ----------
         has = set(self.submodels)
@@ -172,7 +191,7 @@ class SolidStateHalfCell(pybamm.BaseModel):
         self.variables = {
             "Particle concentration [mol.m-3]": c_s,
             "Particle surface Li fraction": sto_s,
-            "Average Li fraction": pybamm.x_average(pybamm.r_average(c_s)) / c_max,
+            "Average Li fraction": pybamm.x_average(sto),
             "Cathode solid potential [V]": phi_s,
             "Cathode electrolyte potential [V]": phi_e,
             "Intercalation current density [A.m-2]": j,
@@ -184,7 +203,10 @@ class SolidStateHalfCell(pybamm.BaseModel):
         }
 
         # ---- particles, electronic and ionic conduction, capacity ---------------------------
-        self._add_particles(c_s, T, theta, psi, j)
+        if poly is None:
+            self._add_particles(c_s, T, theta, psi, j)
+        else:
+            add_polynomial_particle(self, poly, self._diffusivity(T), theta * psi * j / F)
         sigma_ncm = ncm_electronic_conductivity_S_per_m(sto_s, T, xp=pybamm)
         sigma_s = reg.CAM_NETWORK_FACTOR.parameter() * connected * psi * sigma_ncm
         self._add_solid_phase(phi_s, sigma_s + reg.CARBON_CONDUCTIVITY.parameter(), L * a_j_total)
@@ -225,11 +247,18 @@ class SolidStateHalfCell(pybamm.BaseModel):
             }
         )
 
+    @staticmethod
+    def _diffusivity(T) -> Callable[[pybamm.Symbol], pybamm.Symbol]:
+        """D(c) of NCM85 at temperature T (`drysheet.model.ncm85.diffusivity_m2_s`)."""
+        c_max = reg.MAX_CONCENTRATION.parameter()
+        arrh_D = arrhenius(T, ea_J_mol=reg.DIFFUSION_ACTIVATION_ENERGY.parameter(), xp=pybamm)
+        drop = reg.DIFFUSIVITY_DROP.parameter()
+        return lambda c: ncm85.diffusivity_m2_s(c / c_max, arrh_D, drop)
+
     def _add_particles(self, c_s: pybamm.Variable, T, theta, psi, j) -> None:
         """dc/dt = (1/R_p^2) div(D grad c), -D dc/drho|_1 = R_p theta psi j / F."""
-        c_max, R_p = reg.MAX_CONCENTRATION.parameter(), reg.PARTICLE_RADIUS.parameter()
-        arrh_D = arrhenius(T, ea_J_mol=reg.DIFFUSION_ACTIVATION_ENERGY.parameter(), xp=pybamm)
-        D = ncm85.diffusivity_m2_s(c_s / c_max, arrh_D, reg.DIFFUSIVITY_DROP.parameter())
+        R_p = reg.PARTICLE_RADIUS.parameter()
+        D = self._diffusivity(T)(c_s)
         self.rhs[c_s] = -pybamm.div(-D * pybamm.grad(c_s)) / R_p**2
         self.boundary_conditions[c_s] = {
             "left": (pybamm.Scalar(0), "Neumann"),
