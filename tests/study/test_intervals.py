@@ -1,19 +1,36 @@
 """Intervals of the reproduced observables: the model re-run over posterior draws."""
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from drysheet.cell import study_cell
+from drysheet.model import registry as reg
 from drysheet.model.gas import load_gas_parameters
-from drysheet.model.parameters import calibrated_constants, cell_inputs
-from drysheet.model.posterior import PosteriorDraws
+from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants, cell_inputs
+from drysheet.model.posterior import PosteriorDraws, draw_constants
+from drysheet.pool import SimulatorPool
+from drysheet.protocols import LONG_BLOCK_LABEL, study_protocol
 from drysheet.result import RunStatus
-from drysheet.simulate import SimulationError
+from drysheet.simulate import SimulationError, Simulator
+from drysheet.study.cells import study_cells
 from drysheet.study.conductivity import conductivity_ratios, run_conductivity
-from drysheet.study.intervals import run_draws, scaled_bands, with_bands
+from drysheet.study.intervals import (
+    MECHANISMS,
+    NEGLIGIBLE_RATE,
+    RATE_STEP,
+    DrawOutcome,
+    long_block_spread,
+    mechanism_rates,
+    run_draws,
+    scaled_bands,
+    with_bands,
+    with_spread,
+)
 from drysheet.study.observables import Observable
 from drysheet.transport import calibrated_parameters
 
@@ -40,6 +57,8 @@ def posterior(scales: list[float], sigma_se: list[float] | None = None) -> Poste
 class FakeResult:
     status: RunStatus
     cycles: pd.DataFrame
+    extras: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
 
 
 class StandIn:
@@ -140,3 +159,147 @@ def test_transport_constants_reach_the_cell_inputs_and_the_conductivity_bands():
     assert all(r.low is not None for r in banded)
     sep = banded[0]
     assert sep.low == pytest.approx(0.9 * sep.value) == sep.high
+
+
+def test_a_flag_gets_the_percentiles_of_the_draws():
+    key = "dems/sheet-sheet/SO2_detected"
+    out = DrawOutcome(40)
+    out.add({key: 1.0}, reference=True)
+    for k in range(40):  # not detected in 3 of 40 draws: more than 5 %
+        out.add({key: float(k >= 3)})
+    row = Observable(key, True, "")
+    assert (with_bands([row], out)[0].low, with_bands([row], out)[0].high) == (False, True)
+    out.samples[key][:2] = [1.0, 1.0]  # 1 of 40: inside the 90 %
+    assert (with_bands([row], out)[0].low, with_bands([row], out)[0].high) == (True, True)
+
+
+K_FAT, LEAK = reg.FATIGUE_COEFFICIENT.name, reg.LEAK_CONDUCTANCE.name
+PELLET, STACK = ("coated", "powder-powder"), ("coated", "sheet-sheet")
+LONG_CELLS = {k: study_cell(*k) for k in (PELLET, STACK)}
+
+
+def long_block_rows(calibrated: dict | None) -> tuple[float, float]:
+    """Stand-in 100-cycle physics: the connected CAM at the block's end and its last C/5
+    capacity (of a first of 180 mAh/g) for the given constants."""
+    c = calibrated_constants() | (calibrated or {})
+    connected = math.exp(-0.2 * c[K_FAT] / calibrated_constants()[K_FAT])
+    return connected, 180.0 * connected - 5.0 * c[LEAK] / calibrated_constants()[LEAK]
+
+
+class LongBlockStandIn:
+    """A 100-cycle run of `long_block_rows`, failing for the pellet with a scaled leak."""
+
+    def __init__(self, protocol):
+        pass
+
+    def run(self, cell, calibrated=None):
+        connected, last = long_block_rows(calibrated)
+        cycles = pd.DataFrame(
+            {
+                "cycle": [1, 2, 3],
+                "label": ["formation", LONG_BLOCK_LABEL, LONG_BLOCK_LABEL],
+                "discharge_capacity_mAh_g": [200.0, 180.0, last],
+                "coulomb_efficiency_pct": [90.0, 99.0, 99.0],
+            }
+        )
+        states = pd.DataFrame(
+            {
+                "cycle": [1, 2, 3],
+                "connected_cam": [1.0, 1.0, connected],
+                "film_resistance_ohm_cm2": 0.0,
+                "anode_interphase_ohm_cm2": 0.0,
+                "contact_retained": 1.0,
+            }
+        )
+        meta = {"cam_mass_g": cell.cam_mass_g, "area_cm2": cell.area_cm2}
+        return FakeResult(RunStatus("completed"), cycles, {"cycle_states": states}, meta)
+
+
+def build_long_block_stand_in(protocol):
+    return LongBlockStandIn(protocol)
+
+
+class FailingScaledFatigue(LongBlockStandIn):
+    def run(self, cell, calibrated=None):
+        if calibrated and K_FAT in calibrated:
+            raise SimulationError(f"{cell.label}: cycle 1 could not be solved: test")
+        return super().run(cell, calibrated)
+
+
+def build_failing_scaled_fatigue(protocol):
+    return FailingScaledFatigue(protocol)
+
+
+def test_100_cycle_rows_are_linear_in_the_rates_the_constants_act_through():
+    draws = draw_constants(6)
+    results = {k: LongBlockStandIn(None).run(c) for k, c in LONG_CELLS.items()}
+    with SimulatorPool(study_protocol(), workers=1, build=build_long_block_stand_in) as pool:
+        spread = long_block_spread(
+            LONG_CELLS, results, draws, pool, build=build_long_block_stand_in
+        )
+    assert not spread.failures
+    rates = mechanism_rates(LONG_CELLS, [None, *draws.cell])
+    fatigue, leak = (i for i, m in enumerate(MECHANISMS) if m.lead in (K_FAT, LEAK))
+    # the pellet fatigues and has no separator PTFE; the stacked sheets the other way round
+    assert rates[PELLET][0, leak] == 0 and rates[PELLET][0, fatigue] > 0
+    assert 0 < rates[STACK][0, fatigue] < NEGLIGIBLE_RATE * rates[PELLET][0, fatigue]
+    connected, _ = long_block_rows(None)
+    scaled, _ = long_block_rows({K_FAT: calibrated_constants()[K_FAT] * math.exp(RATE_STEP)})
+    slope = 100 * (connected - scaled) / RATE_STEP  # d fade_isolation / d ln(fatigue rate)
+    key = "fade_isolation/coated/powder-powder"
+    assert spread.slopes[key]["fatigue"] == pytest.approx(slope)
+    assert spread.slopes[key]["anode leak"] == 0.0
+    d_ln = np.log(rates[PELLET][1:, fatigue] / rates[PELLET][0, fatigue])
+    assert np.ptp(d_ln) > 0  # the draws move the fatigue rate
+    assert spread.samples[key] == pytest.approx(100 * (1 - connected) + slope * d_ln)
+    # the stacked sheets: only the leak was run; its retention moves with the leak rate
+    stack = "retention_100/coated/sheet-sheet"
+    assert spread.slopes[stack]["fatigue"] == 0.0
+    assert spread.slopes[stack]["anode leak"] == pytest.approx(-5.0 * 100 / 180, rel=0.06)
+    rows = [Observable(k, float(v[0]), "%") for k, v in spread.samples.items()]
+    for r in with_spread(rows, spread):
+        assert r.low <= r.high
+
+
+def test_a_failed_rate_run_leaves_its_cell_without_100_cycle_draws():
+    draws = draw_constants(3)
+    results = {k: LongBlockStandIn(None).run(c) for k, c in LONG_CELLS.items()}
+    with SimulatorPool(study_protocol(), workers=1, build=build_failing_scaled_fatigue) as pool:
+        spread = long_block_spread(
+            LONG_CELLS, results, draws, pool, build=build_failing_scaled_fatigue
+        )
+    assert len(spread.failures) == 1 and "fatigue rate scaled" in spread.failures[0]
+    assert spread.band("retention_100/coated/powder-powder") is None
+    assert spread.band("retention_100/coated/sheet-sheet") is not None
+
+
+def test_every_constant_of_the_retention_fit_acts_through_a_mechanism_rate():
+    """The 100-cycle intervals vary only the `MECHANISMS` rates: each constant the
+    retention fit drew must move one of them in some study cell (or be covered anew)."""
+    doc = yaml.safe_load(RETENTION_CALIBRATION_FILE.read_text())
+    stored = calibrated_constants()
+    base = mechanism_rates(study_cells(), [None])
+    for name in doc["covariance"]["parameters"]:
+        moved = mechanism_rates(study_cells(), [{name: stored[name] * 1.1}])
+        assert any(not np.allclose(moved[k], base[k]) for k in base), name
+
+
+@pytest.mark.slow
+def test_the_fatigue_constants_enter_the_model_only_through_the_fatigue_rate():
+    """Two sets of fatigue constants with the same `fatigue.rate_factor` give the same
+    run: the slope in the rate covers all three constants (`long_block_spread`)."""
+    cell = study_cell("uncoated", "sheet-powder")  # a compliant layer: eta_c acts
+    eta = reg.FATIGUE_COMPLIANCE_EFFECTIVENESS.name
+    stored = calibrated_constants()
+    lam = cell_inputs(cell)[reg.LAYER_COMPLIANCE.name]
+    eta_2 = stored[eta] / 2
+    k_2 = stored[K_FAT] * (1 - stored[eta] * lam) / (1 - eta_2 * lam)  # same rate
+    fatigue = next(i for i, m in enumerate(MECHANISMS) if m.lead == K_FAT)
+    rates = mechanism_rates({"c": cell}, [None, {K_FAT: k_2, eta: eta_2}])["c"][:, fatigue]
+    assert rates[1] == pytest.approx(rates[0], rel=1e-12)
+    sim = Simulator(study_protocol().truncated(4))
+    a = sim.run(cell).extras["cycle_states"]["connected_cam"]
+    b = sim.run(cell, calibrated={K_FAT: k_2, eta: eta_2}).extras["cycle_states"]
+    c = sim.run(cell, calibrated={eta: eta_2}).extras["cycle_states"]["connected_cam"]
+    assert np.allclose(b["connected_cam"], a, rtol=1e-6, atol=0)
+    assert not np.allclose(c, a, rtol=1e-4, atol=0)  # eta alone moves it

@@ -66,6 +66,19 @@ class Fatigue:
         return {"CAM fatigue damage": self.damage}
 
 
+def rate_factor() -> pybamm.Symbol:
+    """k_fat p_r^(m/2) (1 - eta_c lambda_c) w_e: the factor of dzeta/dt that holds the
+    calibrated fatigue constants (module docstring), which enter the model nowhere else."""
+    sigma_iso = reg.FATIGUE_ISOLATION_CONDUCTIVITY.parameter()
+    redundancy = sigma_iso / (sigma_iso + reg.DISCHARGED_CONDUCTIVITY.parameter())
+    fatigue_brittleness = (
+        1 - reg.FATIGUE_COMPLIANCE_EFFECTIVENESS.parameter() * reg.LAYER_COMPLIANCE.parameter()
+    )
+    p_r = reg.PRESSURE_RATIO.parameter()  # p_max / 437 MPa
+    flaw_factor = p_r ** (reg.FATIGUE_EXPONENT.parameter() / 2)  # (a_0/a_0,437)^(m/2), a_0 ~ p_max
+    return reg.FATIGUE_COEFFICIENT.parameter() * flaw_factor * fatigue_brittleness * redundancy
+
+
 def add_fatigue(
     model: pybamm.BaseModel,
     sto: pybamm.Symbol,
@@ -84,24 +97,12 @@ def add_fatigue(
         / (reg.PARTICLE_RADIUS.parameter() * F * reg.MAX_CONCENTRATION.parameter())
     )
     strain_rate = ncm85.volume_strain_slope(sto) * li_rate
-    sigma_iso = reg.FATIGUE_ISOLATION_CONDUCTIVITY.parameter()
-    redundancy = sigma_iso / (sigma_iso + reg.DISCHARGED_CONDUCTIVITY.parameter())
-    fatigue_brittleness = (
-        1 - reg.FATIGUE_COMPLIANCE_EFFECTIVENESS.parameter() * reg.LAYER_COMPLIANCE.parameter()
-    )
     m = reg.FATIGUE_EXPONENT.parameter()
     strain_fraction = shrinkage(sto) / ncm85.VOLUME_CHANGE
-    p_r = reg.PRESSURE_RATIO.parameter()  # p_max / 437 MPa
-    flaw_factor = p_r ** (m / 2)  # (a_0 / a_0,437)^(m/2), a_0 ~ p_max
     model.rhs[zeta] = (
-        reg.FATIGUE_COEFFICIENT.parameter()
-        * flaw_factor
-        * fatigue_brittleness
-        * redundancy
-        * m
-        * strain_fraction ** (m - 1)
-        * strain_rate
-        / ncm85.VOLUME_CHANGE
+        rate_factor() * m * strain_fraction ** (m - 1) * strain_rate / ncm85.VOLUME_CHANGE
     )
-    model.initial_conditions[zeta] = brittleness() * reg.PRESSING_FRACTURE.parameter() * p_r
+    model.initial_conditions[zeta] = (
+        brittleness() * reg.PRESSING_FRACTURE.parameter() * reg.PRESSURE_RATIO.parameter()
+    )
     return Fatigue(damage=zeta, connected=pybamm.exp(-zeta))

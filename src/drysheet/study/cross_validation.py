@@ -156,29 +156,6 @@ def cross_validate(path: Path, key_prefix: str = "") -> CrossValidation:
     return CrossValidation(Path(path), tuple(rows), dof)
 
 
-def linearised_bands(path: Path, values: dict[str, float]) -> dict[str, tuple[float, float]]:
-    """90 % intervals of model outputs a calibration was fitted to, from its stored
-    covariance Sigma (``covariance``, the draws' Gaussian) through its Jacobian: the
-    value -+ z t_i sqrt(J_i Sigma J_i^T), z the normal 95th percentile; the constants'
-    uncertainty only (no observation scatter), for the keys of ``values`` (key -> the
-    model's value) among the file's residuals."""
-    lin = Linearisation.read(path)
-    cov = np.asarray(lin.doc["covariance"]["matrix"], dtype=float)
-    if cov.shape != (lin.J.shape[1],) * 2:
-        raise DrysheetInputError(
-            f"{Path(path).name}: covariance {cov.shape} does not match the jacobian's "
-            f"{lin.J.shape[1]} constants; re-run its calibration command"
-        )
-    z = stats.norm.ppf(0.5 + INTERVAL / 2)
-    out = {}
-    for i, key in enumerate(lin.keys):
-        if key in values:
-            sd = np.sqrt(lin.J[i] @ cov @ lin.J[i])
-            low, high = lin.to_value(i, values[key], np.array([-z * sd, z * sd]))
-            out[key] = (float(low), float(high))
-    return out
-
-
 def unreliable(row: HeldOut) -> bool:
     """The observation alone nearly pins a constant: its linear LOO is overstated."""
     return row.leverage > LEVERAGE_UNRELIABLE

@@ -35,6 +35,9 @@ from drysheet.formulation import STUDY_CATHODE_FORMULATIONS
 from drysheet.materials import ONE_C_mA_PER_g
 from drysheet.protocols import LONG_BLOCK_LABEL
 from drysheet.result import Result
+from drysheet.study.observables import Observable
+
+BREAKDOWN_ROWS = ("fade_isolation_pct", "fade_kinetic_pct")  # the breakdown's observables
 
 C5_CURRENT_mA_PER_g = 0.2 * ONE_C_mA_PER_g
 
@@ -69,6 +72,20 @@ def mechanism_breakdown(results: dict[tuple[str, str], Result]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def breakdown_observables(breakdown: pd.DataFrame) -> list[Observable]:
+    """The fade split of `mechanism_breakdown` as observables.csv rows
+    (``fade_isolation/{f}/{a}``, ``fade_kinetic/{f}/{a}``, % of the first C/5 discharge)."""
+    return [
+        Observable(
+            f"{name.removesuffix('_pct')}/{b['formulation']}/{b['architecture']}",
+            float(b[name]),
+            "%",
+        )
+        for _, b in breakdown.iterrows()
+        for name in BREAKDOWN_ROWS
+    ]
 
 
 def post_mortem(

@@ -18,11 +18,21 @@ at the stored constants.
 * DEMS (`run_draws`, on the same pool): both virtual DEMS cells for the stored
   constants and every draw of the cell model's and the gas model's constants, at
   the default settings (the 4.4 V charge needs them). Rows: charge,
-  discharge, CE, state of charge, delithiation and the four gas amounts.
-* Retention (`with_linearised_bands`): the 100-cycle protocol costs ten times the
-  rate test per draw, so the nine retentions the retention fit saw get the
-  linearised interval of that fit (its constants' covariance through its stored
-  Jacobian); the slurry cell's retention and the fade breakdown have none.
+  discharge, CE, state of charge, delithiation and the four gas amounts, each the
+  5th and 95th percentile of the draws; SO2 detected, a flag, the 5th and 95th
+  percentile of the flag (false < true: ``low`` is false once more than 5 % of the
+  draws detect none; `DrawOutcome.flag_band`).
+* 100 cycles (`long_block_spread`): a draw of the 100-cycle protocol costs ten times
+  the rate test. The retention fit's constants act on the model only through two
+  rates (`MECHANISMS`): fatigue, k_fat p_r^(m/2) (1 - eta_c lambda_c) w_e
+  (`drysheet.model.fatigue.rate_factor`), and the anode's electron leak gamma_C n_P0.
+  Each cell runs the study protocol once more per rate that acts in it, with the rate
+  times e^`RATE_STEP`, against the reproduced run: the slopes dq/dln R. A row's value at
+  draw i is q + sum_R dq/dln R (ln R_i - ln R), R_i the rate at the draw's constants,
+  and its interval the 5th and 95th percentile of those. Rows: retention (all ten
+  cells), fade from isolated CAM and the rest of the fade. Linear in the rates, and
+  only the uncertainty of the constants that act through them (the rates also move
+  with the transport constants' draws, through the layer's electronic conductivity).
 * Conductivities (`conductivity_ratios`): the transport model's conductivity for each
   draw of the transport constants over its value at the stored ones; the row's
   interval is its virtual measurement times the 5th and 95th percentile of
@@ -42,21 +52,24 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
+import pybamm
 
 from drysheet import simulate
 from drysheet.cell import Cell
 from drysheet.instruments.dems import DEMS_WINDOWS_V, dems_cell, dems_protocol_for, run_dems
+from drysheet.model import fatigue
+from drysheet.model import registry as reg
 from drysheet.model.gas import GasParameters, load_gas_parameters
+from drysheet.model.parameters import calibrated_constants, cell_inputs, parameter_values
 from drysheet.model.posterior import PosteriorDraws
-from drysheet.pool import SimulatorPool, WorkerLost
+from drysheet.pool import SimulatorPool, WorkerLost, build_simulator
 from drysheet.protocols import RATE_TEST_C, Protocol, study_protocol
 from drysheet.result import Result
 from drysheet.simulate import SimulationError, Simulator
-from drysheet.study.cross_validation import linearised_bands
 from drysheet.study.cycling import RATE_CYCLES, cycling_observables
+from drysheet.study.degradation import breakdown_observables, mechanism_breakdown
 from drysheet.study.observables import Observable
 
 DEFAULT_DRAWS = 32
@@ -136,6 +149,16 @@ class DrawOutcome:
         low, high = sorted(value * np.percentile(np.array(values) / ref, PERCENTILES))
         return float(low) + 0.0, float(high) + 0.0  # + 0.0: no "-0" in the CSV
 
+    def flag_band(self, key: str) -> tuple[bool, bool] | None:
+        """The 90 % interval of a flag (``samples`` 1.0 where it holds): its 5th and 95th
+        percentile over the draws (false < true), from the draws themselves, which run at
+        the settings of the row's value (DEMS). None without draws."""
+        values = self.samples.get(key)
+        if not values:
+            return None
+        low, high = np.percentile(values, PERCENTILES, method="inverted_cdf")
+        return bool(low), bool(high)
+
     def without_band(self) -> list[str]:
         """Keys of the reference runs that no draw gave a value for (every draw failed or
         left it undefined): their rows get no interval."""
@@ -174,10 +197,8 @@ def _dems_task(sim: Simulator, job: tuple[str, dict[str, float], GasParameters])
     except SimulationError as err:
         return str(err)
     return _completed(run.result) or {
-        f"dems/{architecture}/{name}": v
-        for name, v in run.observables().items()
-        if not isinstance(v, bool)
-    }
+        f"dems/{architecture}/{name}": float(v) for name, v in run.observables().items()
+    }  # a flag as 1.0 / 0.0 (`DrawOutcome.flag_band`)
 
 
 def _collect(
@@ -235,7 +256,8 @@ def with_bands(rows: list[Observable], outcome: DrawOutcome) -> list[Observable]
     """``rows`` with ``low``/``high`` from ``outcome`` wherever it has values of the key."""
     out = []
     for r in rows:
-        band = None if isinstance(r.value, bool) else outcome.band(r.key, r.value)
+        flag = isinstance(r.value, bool)
+        band = outcome.flag_band(r.key) if flag else outcome.band(r.key, r.value)
         out.append(r if band is None else replace(r, low=band[0], high=band[1]))
     return out
 
@@ -252,13 +274,151 @@ def scaled_bands(rows: list[Observable], ratios: dict[str, np.ndarray]) -> list[
     return out
 
 
-def with_linearised_bands(rows: list[Observable], path: Path) -> list[Observable]:
-    """``rows`` without an interval that the calibration in ``path`` was fitted to, with
-    its linearised one (`drysheet.study.cross_validation.linearised_bands`)."""
-    values = {
-        r.key: float(r.value) for r in rows if r.low is None and not isinstance(r.value, bool)
+LONG_BLOCK_ROWS = ("retention_100/", "fade_isolation/", "fade_kinetic/")
+RATE_STEP = 0.1  # forward difference in ln(rate): the run with the rate times e^0.1
+# a mechanism whose rate in a cell is below this share of its largest rate over the cells
+# does nothing there to first order (the sheet-sheet cells' fatigue: (81/437)^15 ~ 1e-11)
+NEGLIGIBLE_RATE = 1e-6
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A rate through which calibrated constants act on the long C/5 block: ``rate()`` a
+    parameter expression (constants and per-cell inputs, no states), proportional to the
+    calibrated constant ``lead``, which the finite-difference run scales."""
+
+    name: str
+    rate: Callable[[], pybamm.Symbol]
+    lead: str
+
+
+def _leak_rate() -> pybamm.Symbol:
+    """gamma_C n_P0: the anode's electron leak per unit of the carbon share of the separator
+    PTFE reduced (drysheet.model.anode_interphase), zero without separator PTFE."""
+    return reg.LEAK_CONDUCTANCE.parameter() * reg.ANODE_INITIAL_PTFE.parameter()
+
+
+#: the retention fit's constants enter the model only through these rates
+MECHANISMS = (
+    Mechanism("fatigue", fatigue.rate_factor, reg.FATIGUE_COEFFICIENT.name),
+    Mechanism("anode leak", _leak_rate, reg.LEAK_CONDUCTANCE.name),
+)
+
+
+def long_block_values(key: tuple[str, str], result: Result) -> dict[str, float]:
+    """The 100-cycle rows of one cell's study-protocol run: its retention and fade split."""
+    rows = [o for o in cycling_observables(key, result) if o.key.startswith(LONG_BLOCK_ROWS)]
+    rows += breakdown_observables(mechanism_breakdown({key: result}))
+    return {o.key: float(o.value) for o in rows}
+
+
+def _long_block_task(sim: Simulator, job: tuple[tuple[str, str], Cell, dict[str, float]]):
+    """One cell through the study protocol with a scaled rate: its 100-cycle rows."""
+    key, cell, calibrated = job
+    try:
+        result = sim.run(cell, calibrated=calibrated)
+    except SimulationError as err:
+        return str(err)
+    return _completed(result) or long_block_values(key, result)
+
+
+def mechanism_rates(
+    cells: dict[tuple[str, str], Cell], constants: list[dict[str, float] | None]
+) -> dict[tuple[str, str], np.ndarray]:
+    """Each cell's `MECHANISMS` rates (columns) for each set of ``constants`` (rows; None:
+    the stored ones), from the model's own parameter expressions."""
+    values = parameter_values()
+    rates = [values.process_symbol(m.rate()) for m in MECHANISMS]
+    return {
+        key: np.array(
+            [[float(r.evaluate(inputs=cell_inputs(cell, c))) for r in rates] for c in constants]
+        )
+        for key, cell in cells.items()
     }
-    bands = linearised_bands(path, values)
-    return [
-        replace(r, low=bands[r.key][0], high=bands[r.key][1]) if r.key in bands else r for r in rows
+
+
+@dataclass
+class LongBlockSpread:
+    """Draws of the 100-cycle rows, linearised in the `MECHANISMS` rates: ``samples`` per
+    row key, the slopes dq/dln(rate) (``slopes[key][mechanism]``) and the failed runs."""
+
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    slopes: dict[str, dict[str, float]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def band(self, key: str) -> tuple[float, float] | None:
+        """The 5th and 95th percentile of the row's draws (None without)."""
+        if key not in self.samples:
+            return None
+        low, high = np.percentile(self.samples[key], PERCENTILES)
+        return float(low) + 0.0, float(high) + 0.0
+
+
+def long_block_spread(
+    cells: dict[tuple[str, str], Cell],
+    results: dict[tuple[str, str], Result],
+    draws: PosteriorDraws,
+    pool: SimulatorPool,
+    progress: bool = False,
+    rate_cycles: int = RATE_CYCLES,
+    build: Callable[[Protocol], object] = build_simulator,
+) -> LongBlockSpread:
+    """The 100-cycle rows of ``results`` (the runs at the stored constants) at each draw,
+
+        q_i = q + sum_M dq/dln(R_M) (ln R_M(draw i) - ln R_M(stored)),
+
+    R_M the `MECHANISMS` rates, dq/dln(R_M) a forward difference: one more run of the
+    cell (study protocol, ``build``'s simulators on ``pool``) with ``lead`` times
+    e^`RATE_STEP`. A rate that is zero or negligible in a cell (`NEGLIGIBLE_RATE`) is not
+    run: its slope is 0. A cell with a failed run gets no draws (``failures``)."""
+    keys = [k for k in cells if k in results]
+    rates = mechanism_rates({k: cells[k] for k in keys}, [None, *draws.cell])
+    largest = np.max([r[0] for r in rates.values()], axis=0)
+    stored = calibrated_constants()
+    values = {k: long_block_values(k, results[k]) for k in keys}
+    jobs = [
+        (k, j)
+        for k in keys
+        for j, m in enumerate(MECHANISMS)
+        if rates[k][0, j] > NEGLIGIBLE_RATE * largest[j]
     ]
+    runs = pool.imap(
+        _long_block_task,
+        [
+            (k, cells[k], {MECHANISMS[j].lead: stored[MECHANISMS[j].lead] * math.exp(RATE_STEP)})
+            for k, j in jobs
+        ],
+        progress,
+        desc="100-cycle rates",
+        protocol=study_protocol(rate_cycles=rate_cycles),
+        build=build,
+    )
+    spread = LongBlockSpread()
+    slopes = {k: np.zeros((len(values[k]), len(MECHANISMS))) for k in keys}
+    failed = set()
+    for i, out in runs:
+        k, j = jobs[i]
+        if isinstance(out, dict) and set(values[k]) <= set(out):
+            slopes[k][:, j] = [(out[row] - v) / RATE_STEP for row, v in values[k].items()]
+        else:
+            why = out.reason if isinstance(out, WorkerLost) else str(out) or "rows missing"
+            spread.failures.append(f"{cells[k].label}, {MECHANISMS[j].name} rate scaled: {why}")
+            failed.add(k)
+    names = [m.name for m in MECHANISMS]
+    for k in set(keys) - failed:
+        active = rates[k][0] > 0  # a rate that is zero here has no logarithm and no slope
+        d_ln = np.zeros((len(draws), len(MECHANISMS)))
+        d_ln[:, active] = np.log(rates[k][1:, active] / rates[k][0, active])
+        for row, (key, v) in enumerate(values[k].items()):
+            spread.samples[key] = v + d_ln @ slopes[k][row]
+            spread.slopes[key] = dict(zip(names, slopes[k][row].tolist(), strict=True))
+    return spread
+
+
+def with_spread(rows: list[Observable], spread: LongBlockSpread) -> list[Observable]:
+    """``rows`` with ``low``/``high`` from ``spread`` wherever it has draws of the key."""
+    out = []
+    for r in rows:
+        band = spread.band(r.key)
+        out.append(r if band is None else replace(r, low=band[0], high=band[1]))
+    return out

@@ -28,8 +28,8 @@ class Observable:
     key: str
     value: float | bool
     unit: str
-    low: float | None = None  # 90 % band of the value, where one is computed
-    high: float | None = None
+    low: float | bool | None = None  # 90 % band of the value, where one is computed
+    high: float | bool | None = None
 
     @property
     def target(self) -> float | bool | None:
@@ -120,7 +120,7 @@ def read_observables(path: Path) -> list[Observable]:
                 row["key"],
                 _parse(row["value"]),
                 row["unit"],
-                *(float(row[c]) if row.get(c) else None for c in ("low", "high")),
+                *(_parse(row[c]) if row.get(c) else None for c in ("low", "high")),
             )
             for row in csv.DictReader(fh)
         ]
