@@ -216,6 +216,9 @@ def _overlay_simulation(summary: dict, cell, protocol, out: Path) -> None:
     from drysheet.simulate import Simulator
 
     for f in summary["files"]:
+        if f.get("no_cycling"):
+            typer.echo(f"no simulation beside {f['file']}: it holds no cycling")
+            continue
         measured = Result.from_timeseries(read_cycler(f["outputs"]["timeseries"]), f["cam_mass_g"])
         used = protocol or protocol_like(measured, Path(f["file"]).name)
         typer.echo(f"simulating {cell.label} through {used.name}")

@@ -117,3 +117,23 @@ def test_every_sweep_of_a_modulo_bat_file(tmp_path):
     assert (tmp_path / "mb.issue_149_sweep3_impedance.png").is_file()
     text = format_summary(info)
     assert "impedance sweep 3/3: impedance_points=13" in text and "n_cycles=" in text
+
+
+CORPUS = Path(__file__).parent.parent / "data" / "corpus" / "biologic"
+
+
+@pytest.mark.parametrize(
+    ("name", "n_sweeps"),
+    [("mb.issue_223.mpt", 4), ("geis.issue_149.mpt", 4), ("ocv.issue_149.mpt", 0)],
+)
+def test_a_file_without_cycling_gets_no_cycle_table(tmp_path, name, n_sweeps):
+    """Real EC-Lab files in which no charge passed in a cycling step: a Modulo Bat
+    sequence whose only current is a GEIS (its cycling samples are rests), a GEIS and
+    an open-circuit record. Impedance outputs only, no mass needed, and the summary
+    says so (no cycle table of zeros with a Coulomb efficiency of NaN)."""
+    (info,) = run_analyze([CORPUS / name], tmp_path, None, None, None)["files"]
+    assert info["no_cycling"] is True
+    assert len(info.get("impedance_sweeps", [])) == n_sweeps
+    assert not {"n_cycles", "cam_mass_g"} & set(info) and info["outputs"] == {}
+    assert not list(tmp_path.glob("*_cycles.csv")) and not list(tmp_path.glob("*_timeseries.csv"))
+    assert "note: no charge passed in any cycling step: no cycle table" in format_summary(info)

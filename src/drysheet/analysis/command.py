@@ -24,10 +24,10 @@ from drysheet.errors import DrysheetInputError, require_number
 from drysheet.protocols import Protocol, c_rate_label, first_cycles_protocol
 from drysheet.result import (
     CYCLE,
-    CYCLING,
     VOLTAGE,
     Result,
     capacity_retention_pct,
+    interval_charge_As,
     write_cycler_csv,
 )
 
@@ -53,7 +53,12 @@ def run_analyze(
       ``<stem>_zhit.csv`` (measured and Z-HIT modulus, residual) and
       ``<stem>_impedance.png``; the summary gives the Lin-KK test, the DRT's peaks and
       the Z-HIT residuals (:func:`analyze_impedance`). A file holding both (EIS inside a
-      cycling sequence) gets both when its cycler reader marks cycling samples.
+      cycling sequence) gets both when charge passed in its cycling samples.
+
+    A record in which no charge passed in any cycling step (:func:`passes_charge`: a
+    PEIS or GEIS file, open circuit, voltammetry) gets no cycle table, plots or time
+    series and needs no mass: its summary has ``no_cycling`` True (with the impedance
+    outputs, if any).
 
     The CAM mass is ``cam_mass_mg`` if given, else the mass stored in the file (BioLogic
     characteristic mass, Neware active mass, drysheet CSV metadata); with neither, a
@@ -96,21 +101,28 @@ def _analyze_one(
     bdf: bool,
 ) -> dict[str, Any]:
     spectrum = None if fmt is not None else _spectrum_or_none(file)
-    if spectrum is None:
-        ts = read_cycler(file, fmt=fmt)
-        return _analyze_cycling(file, ts, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, bdf)
-    summary: dict[str, Any] = {
-        "file": str(file),
-        "format": "impedance",
-        "impedance_sweeps": _analyze_sweeps(spectrum, out_dir, stem),
-        "outputs": {},
-    }
-    ts = _cycling_or_none(file)
-    if ts is not None:
-        summary |= _analyze_cycling(
+    ts = read_cycler(file, fmt=fmt) if spectrum is None else _cycler_or_none(file)
+    summary: dict[str, Any] = {"file": str(file)}
+    if spectrum is not None:
+        summary |= {
+            "format": "impedance",
+            "impedance_sweeps": _analyze_sweeps(spectrum, out_dir, stem),
+            "outputs": {},
+        }
+    if ts is not None and passes_charge(ts):
+        return summary | _analyze_cycling(
             file, ts, out_dir, stem, cam_mass_mg, area_cm2, thickness_um, bdf
         )
-    return summary
+    if spectrum is None:
+        summary |= {"format": ts.attrs["format"], "outputs": {}}
+    return summary | {"no_cycling": True}
+
+
+def passes_charge(ts: pd.DataFrame) -> bool:
+    """Whether any charge passed in a cycling step of ``ts`` (the cycle table's charge,
+    `drysheet.result.interval_charge_As`); a record without (impedance, open circuit,
+    voltammetry, a channel that never ran) has no cycles to tabulate."""
+    return bool(np.any(interval_charge_As(ts) != 0.0))
 
 
 def _analyze_sweeps(spectrum: pd.DataFrame, out_dir: Path, stem: str) -> list[dict[str, Any]]:
@@ -164,14 +176,13 @@ def _spectrum_or_none(file: Path) -> pd.DataFrame | None:
         return None
 
 
-def _cycling_or_none(file: Path) -> pd.DataFrame | None:
-    """The cycling record beside a spectrum in ``file``: None unless the cycler reader
-    reads it and marks cycling samples (a PEIS-only file has none)."""
+def _cycler_or_none(file: Path) -> pd.DataFrame | None:
+    """The record a cycler reader reads beside a spectrum in ``file`` (its cycling
+    samples are marked: a PEIS-only file has none), or None when none reads it."""
     try:
-        ts = read_cycler(file)
+        return read_cycler(file)
     except DrysheetInputError:
         return None
-    return ts if CYCLING in ts and ts[CYCLING].any() else None
 
 
 def _analyze_cycling(
@@ -244,12 +255,16 @@ def _analyze_cycling(
 def format_summary(summary: dict[str, Any]) -> str:
     """One file's summary for the terminal: ``key=value`` with numbers (also in lists) to 4
     significant digits, and a note on partial cycles."""
-    hidden = ("outputs", "partial_cycles", "impedance_sweeps")
+    hidden = ("outputs", "partial_cycles", "impedance_sweeps", "no_cycling")
     text = ", ".join(f"{k}={_short(v)}" for k, v in summary.items() if k not in hidden)
     sweeps = summary.get("impedance_sweeps", [])
     for sweep in sweeps:
         shown = (f"{k}={_short(v)}" for k, v in sweep.items() if k not in ("sweep", "outputs"))
         text += f"\nimpedance sweep {sweep['sweep']}/{len(sweeps)}: " + ", ".join(shown)
+    if summary.get("no_cycling"):
+        text += "\nnote: no charge passed in any cycling step: no cycle table" + (
+            ", impedance outputs only" if sweeps else ""
+        )
     partial = summary.get("partial_cycles")
     if partial:
         text += (
