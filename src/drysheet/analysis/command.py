@@ -156,6 +156,7 @@ def analyze_impedance(spectrum: pd.DataFrame, out_dir: Path, stem: str) -> dict[
     return {
         "impedance_points": len(spectrum),
         "kk_rms_residual": kk.rms_residual,
+        "kk_max_abs_residual": kk.max_abs_residual,
         "kk_valid": kk.valid,
         "drt_method": relaxation.method,
         "drt_lambda": relaxation.lambda_,
