@@ -11,7 +11,7 @@ import yaml
 from drysheet.calibration import joint_fit, laplace, retention_fit
 from drysheet.model import registry
 from drysheet.model.posterior import INSIDE, draw_constants
-from drysheet.study.cross_validation import linearised_bands
+from drysheet.study.cross_validation import Linearisation, cross_validate
 
 
 def test_stacked_residuals_are_in_tolerance_units_and_a_failed_run_is_a_large_miss():
@@ -104,9 +104,10 @@ def test_the_written_file_is_what_posterior_draws_and_cross_validation_read(tmp_
     ]
     for name, p in doc["parameters"].items():  # 1 sigma: the delta method of the covariance
         assert p["std"] == pytest.approx(coords.value_sd(result.z, result.covariance)[name])
-    key = "separator_sigma_ion/ptfe=0"
-    low, high = linearised_bands(path, {key: 2.3})[key]
-    assert low < 2.3 < high and 2.3 / low == pytest.approx(high / 2.3)  # a log row
+    lin = Linearisation.read(path)  # leave-one-out reads the mixed log / linear rows
+    assert lin.log.tolist() == joint_fit.residual_table().log.tolist()
+    assert lin.r == pytest.approx(result.residuals)
+    assert len(cross_validate(path).rows) == len(lin.keys)
     weights = np.exp(doc["posterior_check"]["draws"]["log_weights"])
     assert weights.sum() == pytest.approx(1.0)
     assert doc["posterior_check"]["effective_sample_size"] == pytest.approx(1 / np.sum(weights**2))
