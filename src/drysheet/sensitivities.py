@@ -24,7 +24,8 @@ CE = 100 Q_d / Q_c [%], and their derivatives with respect to calibrated constan
 4. dCE/dp = CE (dQ_d/dp / Q_d - dQ_c/dp / Q_c); dX/dq = sum_i dX/dp_i dp_i/dq.
 
 Checked against central finite differences on all nine study cells in
-``tests/test_sensitivities.py`` (docs/speed.md, "Exact gradients").
+``tests/test_sensitivities.py`` (docs/speed.md, "Exact gradients"); the cell fit takes
+them with ``--exact-gradients`` (``drysheet.calibration.cell_fit``).
 """
 
 from __future__ import annotations
@@ -203,3 +204,20 @@ def _capacity_index(model: pybamm.BaseModel) -> tuple[int, float]:
         if var.name == CAPACITY_STATE:
             return slices[0].start, float(var.scale.evaluate())
     raise ValueError(f"{model.name!r} has no state {CAPACITY_STATE!r}")
+
+
+def build_gradient_simulator(protocol: Protocol) -> GradientSimulator:
+    """A pool worker's `GradientSimulator` (``build`` of `drysheet.pool.SimulatorPool.imap`)."""
+    return GradientSimulator(protocol)
+
+
+def first_cycle_task(
+    simulator: GradientSimulator, job: tuple[Cell, dict[str, float], tuple[str, ...]]
+) -> tuple[pd.Series, pd.DataFrame] | str:
+    """Pool task: `GradientSimulator.first_cycle` of (cell, calibrated, names), or the error
+    message of a cell that cannot be solved."""
+    cell, calibrated, names = job
+    try:
+        return simulator.first_cycle(cell, calibrated, names)
+    except SimulationError as err:
+        return str(err)

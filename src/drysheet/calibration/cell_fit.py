@@ -25,7 +25,11 @@ second-cycle CE are *not* fitted: they are predictions.
 values (13 runs of the nine cells, no refit) and rewrites the YAML's
 ``covariance`` and ``jacobian`` blocks, the values unchanged.
 
-The nine cells are spread over the machine's cores (`drysheet.pool.SimulatorPool`).
+The Jacobian is scipy's forward differences (``diff_step`` 1e-2); ``--exact-gradients``
+takes it from IDAKLU's forward sensitivities instead (`drysheet.sensitivities`, one
+solve per cell gives the residuals and their derivatives), which are exact but cost
+more than the 7 extra plain solves (docs/speed.md, "Exact gradients"). The nine cells
+are spread over the machine's cores (`drysheet.pool.SimulatorPool`).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constant
 from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 from drysheet.result import Result
+from drysheet.sensitivities import build_gradient_simulator, first_cycle_task
 from drysheet.study.cells import STUDY_CELLS, nine_study_cells
 from drysheet.study.targets import load_targets
 
@@ -98,6 +103,27 @@ def first_cycle_model(pool: SimulatorPool, calibrated: dict[str, float]) -> dict
 
 
 FIT_SETTINGS = {"diff_step": 1e-2, "interval_onset": INTERVAL_ONSET}  # fit and Jacobian
+OBSERVED_ROWS = {"first_discharge": "first_discharge_mAh_g", "first_ce": "first_ce_pct"}
+
+
+def first_cycle_gradients(
+    pool: SimulatorPool, calibrated: dict[str, float], names: list[str]
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """`first_cycle_model` and the derivative of each number with respect to the constants
+    ``names`` (`drysheet.sensitivities`); a cell that fails gives NaN and derivative 0."""
+    cells = nine_study_cells()
+    jobs = [(cell, calibrated, tuple(names)) for cell in cells.values()]
+    keys = list(cells)
+    model, grad = {}, {}
+    for i, out in pool.imap(first_cycle_task, jobs, build=build_gradient_simulator):
+        f, a = keys[i]
+        ok = isinstance(out, tuple)
+        for kind, row in OBSERVED_ROWS.items():
+            model[f"{kind}/{f}/{a}"] = float(out[0][row]) if ok else float("nan")
+            grad[f"{kind}/{f}/{a}"] = (
+                out[1].loc[row, names].to_numpy() if ok else np.zeros(len(names))
+            )
+    return model, grad
 
 
 def residual_keys() -> list[str]:
@@ -124,27 +150,62 @@ def residual_function(
     return residuals
 
 
-def run_fit(n_starts: int = 0, seed: int = 0) -> tuple[FitResult, dict, dict]:
+def exact_residual_function(
+    pool: SimulatorPool, fixed: dict[str, float]
+) -> tuple[Callable[[dict[str, float]], np.ndarray], Callable[[dict[str, float]], np.ndarray]]:
+    """`residual_function` and its Jacobian d residual / d value (18 x `PARAMETERS`), both
+    from one sensitivity solve per cell at each new set of values."""
+    targets, keys, scale = target_values(), residual_keys(), tolerances()
+    names = [p.name for p in PARAMETERS]
+    last: dict = {}
+
+    def evaluate(values: dict[str, float]) -> dict:
+        x = [values[n] for n in names]
+        if last.get("x") != x:
+            model, grad = first_cycle_gradients(pool, {**fixed, **values}, names)
+            r = np.array([(model[k] - targets[k]) / s for k, s in zip(keys, scale, strict=True)])
+            jac = np.array([grad[k] / s for k, s in zip(keys, scale, strict=True)])
+            jac[np.isnan(r)] = 0.0  # a failed cell: a constant large miss
+            last.update(x=x, r=np.nan_to_num(r, nan=FAILED_CELL_RESIDUAL), jac=jac)
+        return last
+
+    return (lambda v: evaluate(v)["r"]), (lambda v: evaluate(v)["jac"])
+
+
+def fit_functions(
+    pool: SimulatorPool, fixed: dict[str, float], exact: bool = False
+) -> tuple[Callable[[dict[str, float]], np.ndarray], dict]:
+    """The residual function and `fit`'s settings: forward differences (default) or the
+    exact Jacobian."""
+    if not exact:
+        return residual_function(pool, fixed), FIT_SETTINGS
+    residuals, jac = exact_residual_function(pool, fixed)
+    return residuals, {**FIT_SETTINGS, "jac": jac}
+
+
+def run_fit(n_starts: int = 0, seed: int = 0, exact: bool = False) -> tuple[FitResult, dict, dict]:
     fixed = calibrated_constants()
     with SimulatorPool(study_protocol().truncated(1)) as pool:
+        residuals, settings = fit_functions(pool, fixed, exact)
         result = fit(
-            residual_function(pool, fixed),
+            residuals,
             PARAMETERS,
             n_starts=n_starts,
             seed=seed,
             initial={p.name: fixed[p.name] for p in PARAMETERS},
-            **FIT_SETTINGS,
+            **settings,
         )
         model = first_cycle_model(pool, {**fixed, **result.values})
     return result, model, target_values()
 
 
-def stored_uncertainty() -> FitResult:
+def stored_uncertainty(exact: bool = False) -> FitResult:
     """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
     fixed = calibrated_constants()
     with SimulatorPool(study_protocol().truncated(1)) as pool:
         start = {p.name: fixed[p.name] for p in PARAMETERS}
-        return at_stored(residual_function(pool, fixed), PARAMETERS, start, **FIT_SETTINGS)
+        residuals, settings = fit_functions(pool, fixed, exact)
+        return at_stored(residuals, PARAMETERS, start, **settings)
 
 
 def write_calibration(result: FitResult, records: dict, path: Path) -> None:
@@ -160,17 +221,22 @@ def write_calibration(result: FitResult, records: dict, path: Path) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def main(path: Path = CELL_CALIBRATION_FILE, covariance_only: bool = False) -> None:
+def main(
+    path: Path = CELL_CALIBRATION_FILE,
+    covariance_only: bool = False,
+    exact: bool = False,
+) -> None:
     """Fit and write the calibration to ``path`` (``drysheet calibrate cell --out``; run
     as a module, the package's stored calibration). ``covariance_only``: the stored
-    calibration with its Jacobian and covariance recomputed, no refit."""
+    calibration with its Jacobian and covariance recomputed, no refit; ``exact``: exact
+    Jacobians (`exact_residual_function`) instead of forward differences."""
     if covariance_only:
-        result = stored_uncertainty()
+        result = stored_uncertainty(exact)
         write_uncertainty(CELL_CALIBRATION_FILE, path, result, residual_keys(), tolerances())
         print(describe(result))
         print(f"written {path}")
         return
-    result, model, targets = run_fit()
+    result, model, targets = run_fit(exact=exact)
     records = residual_records(model, targets)
     write_calibration(result, records, path)
     print(describe(result))
@@ -181,4 +247,10 @@ def main(path: Path = CELL_CALIBRATION_FILE, covariance_only: bool = False) -> N
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--covariance-only", action="store_true", help=COVARIANCE_ONLY_HELP)
-    main(covariance_only=parser.parse_args().covariance_only)
+    parser.add_argument(
+        "--exact-gradients",
+        action="store_true",
+        help="Jacobians from IDAKLU's forward sensitivities instead of forward differences",
+    )
+    args = parser.parse_args()
+    main(covariance_only=args.covariance_only, exact=args.exact_gradients)
