@@ -60,6 +60,16 @@ def test_bad_cell_gives_one_line_error_not_traceback(tmp_path):
     assert res.exit_code == 2 and "cam_loading_mg_cm2" in res.output
 
 
+def test_sweep_refuses_an_unknown_model_before_running(tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("carbon_wt_pct: [0, 1]\n")
+    res = runner.invoke(
+        app, ["sweep", str(space), "--out", str(tmp_path / "s"), "--model", "quick"]
+    )
+    assert res.exit_code == 2 and "--model: 'quick' is not one of full, fast" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "s").exists()
+
+
 def test_unknown_calibration_target(tmp_path):
     res = runner.invoke(app, ["calibrate", "everything", "--out", str(tmp_path / "c")])
     assert res.exit_code == 2 and "use one of transport, cell, gas, retention" in res.output

@@ -6,14 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from drysheet.cell import study_cell
 from drysheet.errors import DrysheetInputError
 from drysheet.protocols import Block, Protocol, Step, study_protocol
+from drysheet.result import RunStatus
 from drysheet.simulate import Simulator
 from drysheet.sweep import (
     PARAMETER_COLUMNS,
     RESULT_COLUMNS,
+    FastSimulator,
     Range,
     SweepSpace,
+    build_fast_simulator,
     cell_from_point,
     design_points,
     load_sweep_space,
@@ -21,6 +25,7 @@ from drysheet.sweep import (
     pareto_front,
     point_id,
     read_sweep,
+    resolve_protocol,
     run_sweep,
     simulate_point,
     sweep_command,
@@ -88,6 +93,12 @@ def test_impossible_design_is_an_invalid_row_not_an_error():
     assert row["status"] == "invalid" and "LPSCl" in row["error"]
 
 
+def test_unknown_model_is_refused(tmp_path):
+    with pytest.raises(DrysheetInputError, match="model: 'quick' is not one of full, fast"):
+        run_sweep(design_points(SPACE), tmp_path / "s", model="quick", progress=False)
+    assert not (tmp_path / "s").exists()
+
+
 def test_points_missing_parameters_are_refused(tmp_path):
     with pytest.raises(DrysheetInputError, match="missing parameter"):
         run_sweep([{"coated": True}], tmp_path / "s", progress=False)
@@ -118,6 +129,44 @@ def test_valid_but_extreme_cell_says_it_delivers_no_capacity(extreme, one_cycle_
     row = simulate_point(one_cycle_sim, {**design_points(SweepSpace())[0], **extreme})
     assert row["status"] == "completed" and row["no_capacity"] is True
     assert row["first_discharge_mAh_g"] < 1.0 and "no capacity" in row["error"]
+
+
+# The fast model's documented error against the full one (docs/sweep.md, "The fast
+# model": worst over 48 points spanning the space, rounded up): mAh/g and CE points
+FAST_MODEL_ERROR = {
+    "first_discharge_mAh_g": 0.3,
+    "first_ce_pct": 0.1,
+    "second_ce_pct": 0.1,
+    "discharge_0.1C_mAh_g": 0.3,
+    "discharge_0.2C_mAh_g": 0.3,
+    "discharge_0.5C_mAh_g": 1.0,
+    "discharge_1C_mAh_g": 3.0,
+}
+
+
+def test_fast_model_agrees_with_full_within_its_documented_error():
+    point = design_points(SweepSpace(coated=[False], carbon_wt_pct=1.0, cam_loading_mg_cm2=16))[0]
+    protocol = resolve_protocol("formation+rate")
+    full = simulate_point(Simulator(protocol), point)
+    fast = simulate_point(build_fast_simulator(protocol), point)
+    assert full["status"] == fast["status"] == "completed"
+    for column, error in FAST_MODEL_ERROR.items():
+        assert abs(fast[column] - full[column]) <= error, (column, fast[column], full[column])
+
+
+def test_fast_model_hands_a_cell_it_cannot_finish_to_the_full_model(monkeypatch):
+    sim = FastSimulator(ONE_CYCLE)
+    fast_run = sim.fast.run
+
+    def stopping(cell):
+        result = fast_run(cell)
+        result.status = RunStatus("stopped", "IDA_CONV_FAIL", cycle=1, step=2, label="rate 1C")
+        return result
+
+    monkeypatch.setattr(sim.fast, "run", stopping)
+    result = sim.run(study_cell("coated", "sheet-sheet"))
+    assert result.status.kind == "completed" and len(result.cycles) == 1
+    assert "full model: the fast one stopped in cycle 1 (rate 1C)" in result.status.reason
 
 
 def test_pareto_front_keeps_only_non_dominated_rows():
@@ -161,6 +210,10 @@ def test_resume_skips_finished_points(local_sweep):
     pd.testing.assert_frame_equal(df.iloc[:4].reset_index(drop=True), first)
     with pytest.raises(DrysheetInputError, match="computed with protocol"):
         run_sweep(SPACE, out, protocol=study_protocol().truncated(2), progress=False)
+    with pytest.raises(
+        DrysheetInputError, match=r"computed with model 'full' \(this run: 'fast'\)"
+    ):
+        run_sweep(SPACE, out, protocol=ONE_CYCLE, model="fast", progress=False)
 
 
 def test_failing_point_does_not_stop_the_sweep(tmp_path):

@@ -32,6 +32,19 @@ DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-8
 SOLVER_OPTIONS = {"suppress_algebraic_error": True}
 PARTICLE_STRETCH = 0.0  # surface clustering of the particle shells (0: uniform)
 
+# The reduced-order "fast" model of sweeps (`Simulator` settings; docs/sweep.md, "The fast
+# model"): a quartic particle profile (drysheet.model.polynomial_particle) instead of the
+# shells, rtol 1e-5 and atol 1e-4 on the scaled states (a third of the IDA steps of 1e-6 /
+# 1e-8 with the observables within 0.1 mAh/g), outputs only (no model states). n_r only
+# meshes the profile's output variable.
+FAST_MODEL = {
+    "particle": "quartic",
+    "mesh": (DEFAULT_MESH[0], 5),
+    "rtol": 1e-5,
+    "atol": 1e-4,
+    "states": False,
+}
+
 # The accuracy reference of the benchmark (its own convergence: docs/speed.md).
 REFERENCE_MESH = (30, 20)
 REFERENCE_RTOL, REFERENCE_ATOL = 1e-8, 1e-10

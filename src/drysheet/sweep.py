@@ -7,7 +7,9 @@ from `scipy.stats.qmc`). Each point is a flat mapping of parameters with a stabl
 process pool, or on a Dask cluster given its scheduler address, through
 `drysheet.pool.SimulatorPool`: every worker builds one `Simulator` and re-solves it for
 all its points with the same task function (`simulate_point`; per-cell PyBaMM inputs,
-no rebuild). A worker that dies fails its point only.
+no rebuild). ``model="fast"`` runs the reduced-order variant of the cell model
+(`drysheet.numerics.FAST_MODEL`; its error against the full model in docs/sweep.md).
+A worker that dies fails its point only.
 
 Results are written while the sweep runs, as Parquet part files in ``out/parts``
 (each written to a temporary file and renamed into place, flushed every
@@ -31,6 +33,7 @@ protocol that ended early (message in ``error``, completed cycles kept).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -49,7 +52,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from drysheet.cell import SHEET_LAYERS, Architecture, Cell, make_cell
 from drysheet.errors import DrysheetInputError, InputModel, load_yaml_mapping, validate
 from drysheet.formulation import cathode_premix
-from drysheet.pool import SimulatorPool, WorkerLost
+from drysheet.pool import SimulatorPool, WorkerLost, build_simulator
 from drysheet.protocols import (
     LONG_BLOCK_LABEL,
     RATE_TEST_C,
@@ -70,6 +73,12 @@ if TYPE_CHECKING:
 #: each at C/10, C/5, C/2, 1C): 14 cycles, ~2 s per cell.
 SWEEP_PROTOCOLS = {"formation+rate": lambda: study_protocol().truncated(14)}
 DEFAULT_PROTOCOL = "formation+rate"
+#: "full": the model as `drysheet reproduce` runs it; "fast": the reduced-order variant
+#: (quartic particle profile, looser tolerances: `drysheet.numerics.FAST_MODEL`),
+#: 1.5-2.3x the cells per minute, validated against "full" in docs/sweep.md.
+SweepModel = Literal["full", "fast"]
+SWEEP_MODELS: tuple[SweepModel, ...] = ("full", "fast")
+DEFAULT_MODEL: SweepModel = "full"
 FLUSH_INTERVAL_S = 2.0
 MAX_POINTS = 10_000  # a larger space runs only with force=True (--force)
 HARD_MAX_POINTS = 1_000_000  # never: its table alone would take gigabytes
@@ -288,6 +297,48 @@ def cell_from_point(point: Mapping[str, Any]) -> Cell:
     )
 
 
+class FastSimulator:
+    """The fast model (`drysheet.numerics.FAST_MODEL`) with the full one as fallback: a
+    cell the fast model does not take through the protocol (``stopped``: the quartic
+    profile has no surface solution at the start of a rate step once the diffusivity has
+    fallen, where the full model ends the step at once) is solved again with the full
+    model, built at the first such cell; its status says so."""
+
+    def __init__(self, protocol: Protocol):
+        from drysheet.numerics import FAST_MODEL
+        from drysheet.simulate import Simulator
+
+        self.protocol = protocol
+        self.fast = Simulator(protocol, **FAST_MODEL)
+        self._full: Simulator | None = None
+
+    def run(self, cell: Cell) -> Result:
+        result = self.fast.run(cell)
+        if result.status.kind != "stopped":
+            return result
+        from drysheet.simulate import Simulator
+
+        self._full = self._full or Simulator(self.protocol)
+        full = self._full.run(cell)
+        note = f"full model: the fast one {result.status.message}"
+        reason = "; ".join(r for r in (full.status.reason, note) if r)
+        full.status = dataclasses.replace(full.status, reason=reason)
+        return full
+
+
+def build_fast_simulator(protocol: Protocol) -> FastSimulator:
+    """A worker's simulator of the fast model (`FastSimulator`)."""
+    return FastSimulator(protocol)
+
+
+def sweep_builder(model: str) -> Callable[[Protocol], Simulator | FastSimulator]:
+    """What each worker builds for ``model`` (`SWEEP_MODELS`)."""
+    builders = {"full": build_simulator, "fast": build_fast_simulator}
+    if model not in builders:
+        raise DrysheetInputError(f"model: {model!r} is not one of {', '.join(SWEEP_MODELS)}")
+    return builders[model]
+
+
 def resolve_protocol(protocol: str | Protocol) -> Protocol:
     """A `Protocol`, a sweep preset (`SWEEP_PROTOCOLS`), a preset of `get_protocol` or a
     protocol YAML file."""
@@ -419,9 +470,9 @@ def _write_part(parts_dir: Path, rows: list[dict]) -> None:
         _write_atomic(parts_dir / name, lambda f: df.to_parquet(f, index=False))
 
 
-def resume_key(protocol: Protocol) -> dict[str, Any]:
+def resume_key(protocol: Protocol, model: SweepModel = DEFAULT_MODEL) -> dict[str, Any]:
     """What a sweep folder's results depend on besides the points: the drysheet version,
-    the calibrated constants (hashed) and the protocol."""
+    the calibrated constants (hashed), the protocol and the model (`SWEEP_MODELS`)."""
     from drysheet import __version__
     from drysheet.model.parameters import calibrated_constants
 
@@ -430,13 +481,14 @@ def resume_key(protocol: Protocol) -> dict[str, Any]:
         "drysheet_version": __version__,
         "calibration_sha1": hashlib.sha1(constants).hexdigest()[:16],
         "protocol": protocol.model_dump(mode="json"),
+        "model": model,
     }
 
 
 def _check_resume_key(out_path: Path, key: dict[str, Any]) -> None:
-    """Refuse to add to a folder whose results come from another version, calibration or
-    protocol, or that holds files but no sweep (no key: another command's outputs, or a
-    sweep of a drysheet that wrote none)."""
+    """Refuse to add to a folder whose results come from another version, calibration,
+    protocol or model (a key without one: "full"), or that holds files but no sweep (no
+    key: another command's outputs, or a sweep of a drysheet that wrote none)."""
     stored_file = out_path / SWEEP_FILE
     if not stored_file.exists():
         if out_path.is_dir() and any(out_path.iterdir()):
@@ -449,12 +501,14 @@ def _check_resume_key(out_path: Path, key: dict[str, Any]) -> None:
         stored = json.loads(stored_file.read_text())
     except (OSError, ValueError) as err:
         raise DrysheetInputError(f"{stored_file}: not readable ({err})") from None
+    stored.setdefault("model", "full")  # keys written before the fast model existed
     changed = [
         f"{what} {_short(stored.get(k))} (this run: {_short(key[k])})"
         for k, what in (
             ("drysheet_version", "drysheet"),
             ("calibration_sha1", "calibration"),
             ("protocol", "protocol"),
+            ("model", "model"),
         )
         if stored.get(k) != key[k]
     ]
@@ -518,6 +572,7 @@ def run_sweep(
     out_path: Path,
     *,
     protocol: str | Protocol = DEFAULT_PROTOCOL,
+    model: SweepModel = DEFAULT_MODEL,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = True,
@@ -527,21 +582,23 @@ def run_sweep(
 ) -> pd.DataFrame:
     """Simulate every point not yet in ``out_path`` and return the table of all points.
 
-    ``scheduler``: a Dask scheduler address (``tcp://host:8786``); default a local
+    ``model``: ``"full"`` or the reduced-order ``"fast"`` (`SWEEP_MODELS`; accuracy in
+    docs/sweep.md). ``scheduler``: a Dask scheduler address (``tcp://host:8786``); default a local
     spawn process pool of ``workers`` processes (default: one per CPU). ``force``: run a
     space of more than `MAX_POINTS`. The table (`RESULT_COLUMNS`, in design order) is
     also written to ``out_path/results.parquet`` and ``results.csv``. ``build``: what
-    each worker builds from the protocol (default a `Simulator`). The pool is opened
+    each worker builds from the protocol (default `sweep_builder` of ``model``). The pool is opened
     (the scheduler reached) and the resume key checked before anything is written.
     Ctrl-C (KeyboardInterrupt) saves the finished rows and stops the workers.
     """
+    build = build or sweep_builder(model)
     points = _design(space_or_points, force, echo)
     protocol = resolve_protocol(protocol)
     out_path = Path(out_path)
     if out_path.exists() and not out_path.is_dir():
         raise DrysheetInputError(f"{out_path}: exists and is not a folder")
     with SimulatorPool(protocol, workers, scheduler, build=build) as pool:
-        key = resume_key(protocol)
+        key = resume_key(protocol, model)
         _check_resume_key(out_path, key)
         space = space_or_points if isinstance(space_or_points, SweepSpace) else None
         record = {**key, "space": space and space.model_dump(mode="json"), "complete": False}
@@ -640,11 +697,13 @@ def sweep_command(
     workers: int | None = None,
     n_points: int | None = None,
     force: bool = False,
+    model: SweepModel = DEFAULT_MODEL,
 ) -> pd.DataFrame:
     """``drysheet sweep``: run the space in ``space_yaml`` (``n_points`` switches to a
-    Latin hypercube of that size) into ``out``; writes ``out/results.parquet``,
-    ``results.csv`` and Pareto plots in ``out/figures``. Ctrl-C exits with status 130
-    after saying how many points are saved and how to resume."""
+    Latin hypercube of that size) into ``out`` with ``model`` (`SWEEP_MODELS`); writes
+    ``out/results.parquet``, ``results.csv`` and Pareto plots in ``out/figures``. Ctrl-C
+    exits with status 130 after saying how many points are saved and how to resume."""
+    sweep_builder(model)  # a bad model name fails before anything is read or started
     space = load_sweep_space(space_yaml)
     if n_points is not None:
         update = {"sampling": "lhs", "n_points": n_points}
@@ -652,11 +711,18 @@ def sweep_command(
     out = Path(out)
     try:
         table = run_sweep(
-            space, out, protocol=protocol, scheduler=scheduler, workers=workers, force=force
+            space,
+            out,
+            protocol=protocol,
+            model=model,
+            scheduler=scheduler,
+            workers=workers,
+            force=force,
         )
     except KeyboardInterrupt:
         resume = ["drysheet", "sweep", str(space_yaml), "--out", str(out)]
         resume += ["--protocol", protocol] if protocol != DEFAULT_PROTOCOL else []
+        resume += ["--model", model] if model != DEFAULT_MODEL else []
         resume += ["--scheduler", scheduler] if scheduler else []
         resume += ["--workers", str(workers)] if workers else []
         resume += ["--points", str(n_points)] if n_points is not None else []
