@@ -14,6 +14,22 @@ def test_study_cell_layers_follow_architecture():
     assert ss.cathode.porosity > study_cell("uncoated", "sheet-powder").cathode.porosity
 
 
+def test_layers_run_under_the_stack_pressure():
+    """The stacked sheet cathode is densest under load; the pressed pellet barely relaxes."""
+    ss = {p: study_cell("coated", "sheet-sheet", stack_pressure_MPa=p).cathode for p in (0, 81)}
+    assert ss[0].porosity > ss[81].porosity + 0.1
+    assert ss[0].contact_area_fraction < ss[81].contact_area_fraction
+    pp = {p: study_cell("coated", "powder-powder", stack_pressure_MPa=p).cathode for p in (0, 81)}
+    assert 0 < pp[0].porosity - pp[81].porosity < 0.005
+    assert pp[81].max_pressure_MPa == 437 and pp[81].operating_pressure_MPa == 81
+
+
+def test_a_stack_pressure_above_the_assembly_pressure_presses_the_layers_further():
+    cell = study_cell("coated", "powder-powder", stack_pressure_MPa=600)
+    assert cell.cathode.max_pressure_MPa == 600
+    assert cell.cathode.porosity < study_cell("coated", "powder-powder").cathode.porosity
+
+
 def test_cell_from_yaml(tmp_path):
     path = tmp_path / "cell.yaml"
     path.write_text("formulation: coated+C65\narchitecture: sheet-sheet\ntemperature_C: 25\n")
@@ -44,6 +60,12 @@ def test_custom_formulation_in_yaml(tmp_path):
             "separator_ptfe_wt_pct: Input should be less than or equal to 5",
         ),
         ("formulation", "coated+C66", "unknown preset 'coated+C66'"),
+        (
+            "stack_pressure_MPa",
+            -5,
+            "stack_pressure_MPa: Input should be greater than or equal to 0",
+        ),
+        ("stack_pressure_MPa", float("nan"), "stack_pressure_MPa: Input should be"),
         ("colour", "blue", "colour: Extra inputs are not permitted"),
     ],
 )

@@ -17,8 +17,11 @@ SE area per CAM surface area is 0.25 (phi_SE / phi_CAM)(d_CAM / d_SE) in a dense
 composite; a pore beside a CAM particle is surface no SE covers, so the
 coverage scales with the solid fraction (1 - eps) of the surroundings:
     theta = 1 - exp(-0.25 (phi_SE/phi_CAM)(d_CAM/d_SE)(1 - eps)).
-(A porous stacked sheet, eps ~ 0.35, so has fewer CAM|SE contacts than the
-same sheet pressed at 437 MPa, eps ~ 0.18.)
+eps is the porosity under the pressure the layer is measured or run at
+(`drysheet.processing.porosity_under_load`), so the contact fraction follows the
+pressing history and the operating pressure: a sheet held at 81 MPa (eps ~ 0.26)
+touches more SE than the same sheet unloaded (eps ~ 0.35), less than one pressed
+at 437 MPa and held at 81 MPa (eps ~ 0.17).
 (Geometry written for drysheet; no library provides it.)
 
 Compliance descriptor in [0, 1]: `drysheet.processing.binder_compliance` of
@@ -54,6 +57,7 @@ class Layer:
     se_particle_size_um: float = 0.0
     cam_particle_size_um: float = CAM_PARTICLE_SIZE_um
     max_pressure_MPa: float = 0.0
+    operating_pressure_MPa: float | None = None  # None: under max_pressure_MPa
 
     # --- derived descriptors -------------------------------------------------
     def phase_volume_fraction(self, role: str) -> float:
@@ -124,11 +128,19 @@ def make_layer(
     route: ProcessingRoute,
     *,
     max_pressure_MPa: float,
+    operating_pressure_MPa: float | None = None,
     cam_loading_mg_cm2: float | None = None,
     thickness_um: float | None = None,
 ) -> Layer:
-    """Build a layer; give the CAM loading (cathodes) or the thickness (separators)."""
-    porosity = route.porosity(max_pressure_MPa)
+    """Build a layer; give the CAM loading (cathodes) or the thickness (separators).
+
+    ``max_pressure_MPa``: the highest pressure the layer has been pressed at (history);
+    ``operating_pressure_MPa``: the pressure it is measured or run at (None: under its
+    highest pressure, as in a press). A higher operating pressure presses it further.
+    """
+    porosity = route.porosity(max_pressure_MPa, operating_pressure_MPa)
+    if operating_pressure_MPa is not None:
+        max_pressure_MPa = max(max_pressure_MPa, operating_pressure_MPa)
     mass_fractions = _final_mass_fractions(formulation, route)
     volume_fractions, specific_volume_cm3_g = _volume_fractions(mass_fractions, porosity)
     if thickness_um is None:
@@ -147,4 +159,5 @@ def make_layer(
         mass_fractions=mass_fractions,
         se_particle_size_um=route.se_particle_size_um,
         max_pressure_MPa=max_pressure_MPa,
+        operating_pressure_MPa=operating_pressure_MPa,
     )

@@ -8,15 +8,29 @@ Three routes:
 
 Each route maps to microstructure descriptors used downstream:
 
-Porosity follows the Heckel compaction law (Heckel, Trans. Metall. Soc. AIME
-221 (1961) 671), ln(1/eps) = K*P + A, with P the highest pressure the layer
-has seen. K and A are set from two literature porosities of cold-pressed
+Porosity depends on the pressing history and on the pressure the layer is
+under now (docs/pressure.md). With p_max the highest pressure the layer has
+seen and p = min(p_now, p_max) the pressure it is measured or run at:
+
+    eps(p_max, p) = eps_H(p_max) (1 + s c (1 - p / p_max)) - (1 - eps_H) p / M.
+
+eps_H is the Heckel compaction law (Heckel, Trans. Metall. Soc. AIME 221 (1961)
+671), ln(1/eps) = K*P + A, the as-made (unloaded) porosity of a binder-free
+compact. K and A are set from two literature porosities of cold-pressed
 NCM/LPSCl composites: 13-17 % at 380 MPa (Minnmann et al., JES 168 (2021)
-040537, taken as 15 %) and an *estimated* 25 % at 100 MPa. PTFE sheets keep
-residual porosity (the fibril network springs back, docs/system.md §3): their
-porosity is the Heckel value times (1 + SPRINGBACK * c), c the binder
-compliance (so a sheet with vanishing PTFE tends to a pellet). Both are estimates,
-documented so a measured compaction curve can replace them.
+040537, taken as 15 %) and an *estimated* 25 % at 100 MPa. A polymer-bound
+layer springs back further when unloaded (the fibril network, docs/system.md §3:
+sheets keep "a relatively open microstructure"): s c eps_H at p = 0, c the
+binder compliance, s an estimate; the network is taken as linear elastic
+between p_max and 0, so under load it gives back the share p / p_max of its
+spring-back (a sheet under the pressure it was pressed at has none left). The
+SE skeleton of every layer is compressed elastically by the load,
+(1 - eps_H) p / M, M = E (1 - nu) / ((1 + nu)(1 - 2 nu)) the uniaxial-strain
+(oedometric) modulus of the confined compact, E = 20 GPa (Li2S-P2S5 sulfide
+electrolytes 18-25 GPa, Sakuda et al., Sci. Rep. 3 (2013) 2261; taken for
+LPSCl), nu = 0.3 (estimate). The constants are declared with their sources in
+`drysheet.model.registry` (section "pressure law"); all estimates are documented
+so a measured compaction and unloading curve can replace them.
 
 SE particle size: the powder route keeps the as-received LPSCl (d50 ~5 um with
 agglomerates > 20 um, estimate); shear during fibrillation fragments particles
@@ -30,11 +44,21 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from drysheet.errors import InputModel
+from drysheet.errors import InputModel, require_number
 
-HECKEL_K_PER_MPa = (math.log(1 / 0.15) - math.log(1 / 0.25)) / (380.0 - 100.0)
-HECKEL_A = math.log(1 / 0.25) - HECKEL_K_PER_MPa * 100.0
-SHEET_SPRINGBACK = 0.4  # estimate: residual porosity of a fully fibril-bound sheet vs a pellet
+HECKEL_ANCHORS_MPa_POROSITY = ((380.0, 0.15), (100.0, 0.25))  # Minnmann 2021; estimate
+(_P_HI, _EPS_HI), (_P_LO, _EPS_LO) = HECKEL_ANCHORS_MPa_POROSITY
+HECKEL_K_PER_MPa = (math.log(1 / _EPS_HI) - math.log(1 / _EPS_LO)) / (_P_HI - _P_LO)
+HECKEL_A = math.log(1 / _EPS_LO) - HECKEL_K_PER_MPa * _P_LO
+SHEET_SPRINGBACK = 0.4  # estimate: spring-back of a fully fibril-bound sheet on full unloading
+MAX_POROSITY = 0.6  # cap on the porosity of a loose polymer-bound layer (estimate)
+SE_YOUNGS_MODULUS_MPa = 20e3  # Sakuda et al. 2013: Li2S-P2S5 electrolytes 18-25 GPa
+SE_POISSON_RATIO = 0.3  # estimate
+SE_OEDOMETRIC_MODULUS_MPa = (
+    SE_YOUNGS_MODULUS_MPa
+    * (1 - SE_POISSON_RATIO)
+    / ((1 + SE_POISSON_RATIO) * (1 - 2 * SE_POISSON_RATIO))
+)
 COMPLIANCE_BINDER_SCALE_WT_PCT = 0.25  # estimate, see `binder_compliance`
 # Calendering at a few N/mm line load densifies only to the level of ~30 MPa
 # uniaxial pressure (estimate: 3 N/mm over a ~0.1 mm nip contact width).
@@ -62,6 +86,30 @@ def heckel_porosity(pressure_MPa: float) -> float:
     return math.exp(-(HECKEL_K_PER_MPa * max(pressure_MPa, 0.0) + HECKEL_A))
 
 
+def _pressure(field: str, value: float) -> float:
+    """A pressure in [0, inf) MPa, else DrysheetInputError naming ``field``."""
+    return require_number(field, value, allow_equal=True)
+
+
+def porosity_under_load(
+    pressed_MPa: float, springback: float, operating_MPa: float | None = None
+) -> float:
+    """eps(p_max, p) of a layer pressed at ``pressed_MPa`` and now under ``operating_MPa``
+    (None: under its pressing pressure, as in the press); ``springback`` = s c (module
+    docstring). An operating pressure above the pressing pressure presses the layer
+    further: p_max = max(pressed, operating), p = min(operating, p_max)."""
+    p_max = _pressure("max_pressure_MPa", pressed_MPa)
+    if operating_MPa is None:
+        p = p_max
+    else:
+        p = _pressure("operating_pressure_MPa", operating_MPa)
+        p_max = max(p_max, p)
+    eps_h = heckel_porosity(p_max)
+    unloaded_share = 1.0 - p / p_max if p_max > 0 else 1.0
+    eps = min(MAX_POROSITY, eps_h * (1.0 + springback * unloaded_share))
+    return eps - (1.0 - eps_h) * p / SE_OEDOMETRIC_MODULUS_MPa
+
+
 class PowderPressing(InputModel):
     """Cold pressing of the (composite) powder into a pellet."""
 
@@ -72,8 +120,9 @@ class PowderPressing(InputModel):
     ptfe_wt_pct: float = 0.0
     compliant: bool = False
 
-    def porosity(self, max_pressure_MPa: float) -> float:
-        return heckel_porosity(max(self.pressure_MPa, max_pressure_MPa))
+    def porosity(self, max_pressure_MPa: float, operating_MPa: float | None = None) -> float:
+        p_max = max(self.pressure_MPa, _pressure("max_pressure_MPa", max_pressure_MPa))
+        return porosity_under_load(p_max, 0.0, operating_MPa)
 
 
 class DrySheet(InputModel):
@@ -92,13 +141,13 @@ class DrySheet(InputModel):
     se_particle_size_um: float = SE_PARTICLE_SIZE_SHEET_um
     compliant: bool = True
 
-    def porosity(self, max_pressure_MPa: float) -> float:
+    def porosity(self, max_pressure_MPa: float, operating_MPa: float | None = None) -> float:
         p = max(
             self.calender_line_load_N_per_mm * CALENDER_EQUIVALENT_MPa_PER_N_per_mm,
-            max_pressure_MPa,
+            _pressure("max_pressure_MPa", max_pressure_MPa),
         )
         springback = SHEET_SPRINGBACK * binder_compliance(self.ptfe_wt_pct)
-        return min(0.6, heckel_porosity(p) * (1.0 + springback))
+        return porosity_under_load(p, springback, operating_MPa)
 
 
 class SlurryCast(InputModel):
@@ -110,9 +159,9 @@ class SlurryCast(InputModel):
     ptfe_wt_pct: float = 0.0
     compliant: bool = True
 
-    def porosity(self, max_pressure_MPa: float) -> float:
+    def porosity(self, max_pressure_MPa: float, operating_MPa: float | None = None) -> float:
         # PIB (1 wt%) is a compliant binder like fibrillated PTFE.
-        return min(0.6, heckel_porosity(max_pressure_MPa) * (1.0 + SHEET_SPRINGBACK))
+        return porosity_under_load(max_pressure_MPa, SHEET_SPRINGBACK, operating_MPa)
 
 
 ProcessingRoute = Annotated[PowderPressing | DrySheet | SlurryCast, Field(discriminator="route")]

@@ -38,6 +38,8 @@ from drysheet.simulate import Simulator
 #: upper cut-off of the DEMS window per architecture, V vs In/InLi (docs/system.md §5.6)
 DEMS_WINDOWS_V = {"powder-powder": 3.9, "sheet-sheet": 4.4}
 DEMS_FORMULATION = "coated"
+#: "only a negligible stack pressure can be applied" in the DEMS cell (docs/system.md §5.6)
+DEMS_STACK_PRESSURE_MPa = 0.0
 REST_S = 6 * 3600.0  # the DEMS protocol's opening rest (docs/system.md §5.6)
 BACKGROUND_MARGIN_S = 600.0  # background window ends this long before current flows
 
@@ -119,9 +121,15 @@ def dems_protocol_for(architecture: str, window_V: float | None = None) -> Proto
 
 
 def dems_cell(architecture: str) -> Cell:
-    """The DEMS cell: coated formulation in ``architecture`` at the DEMS temperature."""
+    """The DEMS cell: coated formulation in ``architecture`` at the DEMS temperature, run
+    at the DEMS cell's negligible stack pressure."""
     temperature_C = dems_protocol_for(architecture).temperature_C
-    return study_cell(DEMS_FORMULATION, architecture, temperature_C=temperature_C)
+    return study_cell(
+        DEMS_FORMULATION,
+        architecture,
+        temperature_C=temperature_C,
+        stack_pressure_MPa=DEMS_STACK_PRESSURE_MPa,
+    )
 
 
 def simulate_dems_cell(architecture: str, window_V: float | None = None) -> Result:

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Literal
 
 import yaml
 
+from drysheet import processing
 from drysheet.constants import FARADAY_C_PER_MOL
 from drysheet.materials import MATERIALS, NCM85_THEORETICAL_mAh_g
-from drysheet.processing import CAM_PARTICLE_SIZE_um
 
 if TYPE_CHECKING:
     import pybamm
@@ -98,6 +98,8 @@ BIBLIOGRAPHY: dict[str, str] = {
         ("Renfrew2017", "Renfrew, S. E. and McCloskey, B. D.", 2017, "JACS 139 (2017) 17853"),
         ("Bartsch2018", "Bartsch, T. and others", 2018, "ACS Energy Lett. 3 (2018) 2539"),
         ("Ritchie1999", "Ritchie, R. O.", 1999, "Int. J. Fract. 100 (1999) 55"),
+        ("Sakuda2013", "Sakuda, A. and others", 2013, "Sci. Rep. 3 (2013) 2261"),
+        ("Heckel1961", "Heckel, R. W.", 1961, "Trans. Metall. Soc. AIME 221 (1961) 671"),
         (
             "Bard2001",
             "Bard, A. J. and Faulkner, L. R.",
@@ -472,6 +474,78 @@ FIXED_FROM_FITS: dict[str, str] = {
     FATIGUE_EXPONENT.name: "retention_fit",
 }
 
+# ---- pressure law: porosity under load (drysheet.processing.porosity_under_load) ----
+# eps(p_max, p) = eps_H(p_max) (1 + s c (1 - p/p_max)) - (1 - eps_H) p / M, docs/pressure.md.
+# The values live in drysheet.processing (the data model imports no model/); declared here.
+(_HECKEL_HI, _HECKEL_LO) = processing.HECKEL_ANCHORS_MPa_POROSITY
+HECKEL_POROSITY_HIGH = ModelParameter(
+    "Heckel anchor porosity at 380 MPa",
+    "eps_380",
+    "-",
+    "literature",
+    "cell_inputs",
+    "13-17 % of cold-pressed NCM/LPSCl composites at 380 MPa, taken as 15 % (Minnmann et "
+    "al. 2021); one of the two points fixing K, A of the Heckel law ln(1/eps) = K p + A",
+    _HECKEL_HI[1],
+    meaning="as-made (unloaded) porosity of a binder-free compact pressed at 380 MPa",
+    cites=("Minnmann2021", "Heckel1961"),
+)
+HECKEL_POROSITY_LOW = ModelParameter(
+    "Heckel anchor porosity at 100 MPa",
+    "eps_100",
+    "-",
+    "estimate",
+    "cell_inputs",
+    "estimate; a measured compaction curve of the composite (e.g. Heckel plots of "
+    "argyrodites) would replace it",
+    _HECKEL_LO[1],
+    meaning="as-made (unloaded) porosity of a binder-free compact pressed at 100 MPa",
+)
+SHEET_SPRINGBACK = ModelParameter(
+    "Sheet spring-back on unloading",
+    "s_sb",
+    "-",
+    "estimate",
+    "cell_inputs",
+    "estimate: a fully fibril-bound sheet recovers 40 % more porosity than a pellet when "
+    "fully unloaded (the study's sheets keep 'a relatively open microstructure', "
+    "docs/system.md §3); linear in the unloaded share 1 - p/p_max",
+    processing.SHEET_SPRINGBACK,
+    meaning="s in eps_H (1 + s c (1 - p/p_max)), c the binder compliance",
+)
+MAX_LAYER_POROSITY = ModelParameter(
+    "Maximum layer porosity",
+    "eps_max",
+    "-",
+    "estimate",
+    "cell_inputs",
+    "cap for loose polymer-bound layers (random loose packing of spheres leaves ~0.4-0.45; "
+    "a fibril-bound sheet a little more)",
+    processing.MAX_POROSITY,
+)
+SE_YOUNGS_MODULUS = ModelParameter(
+    "SE compact Young's modulus [MPa]",
+    "E_SE",
+    "MPa",
+    "literature",
+    "cell_inputs",
+    "cold-pressed Li2S-P2S5 sulfide electrolytes 18-25 GPa (Sakuda et al. 2013), taken for "
+    "Li6PS5Cl (not measured for it in the sources read)",
+    processing.SE_YOUNGS_MODULUS_MPa,
+    meaning="elastic compression of the SE skeleton under load, via M = E(1-nu)/((1+nu)(1-2nu))",
+    cites=("Sakuda2013",),
+)
+SE_POISSON_RATIO = ModelParameter(
+    "SE compact Poisson ratio",
+    "nu_SE",
+    "-",
+    "estimate",
+    "cell_inputs",
+    "estimate, typical of glassy and polycrystalline sulfide electrolytes",
+    processing.SE_POISSON_RATIO,
+    meaning="sets the oedometric (uniaxial-strain) modulus M = 26.9 GPa with E = 20 GPa",
+)
+
 # ---- literature values, estimates, conventions of SolidStateHalfCell ---
 # Maximum Li concentration: theoretical capacity x density / F (arithmetic)
 _C_MAX_mol_m3 = (
@@ -484,7 +558,7 @@ PARTICLE_RADIUS = ModelParameter(
     "estimate",
     "core",
     "half the NCM85 secondary-particle size (processing.CAM_PARTICLE_SIZE_um, d50 10-15 um)",
-    0.5 * CAM_PARTICLE_SIZE_um * 1e-6,
+    0.5 * processing.CAM_PARTICLE_SIZE_um * 1e-6,
 )
 MAX_CONCENTRATION = ModelParameter(
     "Maximum concentration in NCM [mol.m-3]",

@@ -1,5 +1,6 @@
 """The layers of the study's conductivity measurements (docs/system.md §5.1-5.2, Fig. 1).
 
+Every layer is measured under the 200 MPa it was pressed at (docs/pressure.md).
 Separator: SS | separator | SS at 200 MPa, 25 C (EIS). PTFE > 0 means a dry
 sheet, 0 wt% the cold-pressed pellet (pressed at 62 MPa, measured at 200 MPa).
 Cathode: 0.5 wt% PTFE sheets at 200 MPa, 25 C (DC polarisation); the
@@ -40,6 +41,7 @@ def separator_layer(ptfe_wt_pct: float) -> Layer:
         get_formulation("separator"),
         route,
         max_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
+        operating_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
         thickness_um=SEPARATOR_THICKNESS_um,
     )
 
@@ -51,6 +53,7 @@ def cathode_sheet_layer(formulation: str) -> Layer:
         get_formulation(formulation),
         DrySheet(ptfe_wt_pct=CATHODE_SHEET_PTFE_WT_PCT),
         max_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
+        operating_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
         cam_loading_mg_cm2=CATHODE_SHEET_LOADING_mg_cm2,
     )
 
@@ -62,5 +65,6 @@ def se_sheet_layer() -> Layer:
         get_formulation("separator"),
         DrySheet(ptfe_wt_pct=CATHODE_SHEET_PTFE_WT_PCT),
         max_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
+        operating_pressure_MPa=MEASUREMENT_PRESSURE_MPa,
         thickness_um=SE_SHEET_IN_DC_CELL_THICKNESS_um,
     )
