@@ -4,6 +4,8 @@ import pytest
 
 from drysheet.cell import load_cell, make_cell, study_cell
 from drysheet.errors import DrysheetInputError
+from drysheet.protocols import study_protocol
+from drysheet.simulate import Simulator
 
 
 def test_study_cell_layers_follow_architecture():
@@ -90,3 +92,26 @@ def test_unreadable_yaml_names_the_file(tmp_path):
     scalar.write_text("42\n")
     with pytest.raises(DrysheetInputError, match="expected a mapping"):
         load_cell(scalar)
+
+
+def test_stacked_sheet_first_discharge_rises_with_stack_pressure_a_pellet_barely_changes():
+    """Through the pressure law (docs/pressure.md): the stacked sheets are pressed only by
+    the stack, so its pressure closes their fibril spring-back (denser, more CAM|SE
+    contact); a pellet pressed at 437 MPa only relaxes elastically (E ~ 20 GPa)."""
+    sim = Simulator(study_protocol().truncated(1))
+    pressures_MPa = (10.0, 81.0, 300.0)
+    first = {
+        a: [
+            float(
+                sim.run(study_cell("coated", a, stack_pressure_MPa=p))
+                .cycles["discharge_capacity_mAh_g"]
+                .iloc[0]
+            )
+            for p in pressures_MPa
+        ]
+        for a in ("sheet-sheet", "powder-powder")
+    }
+    sheet, pellet = first["sheet-sheet"], first["powder-powder"]
+    assert sheet[0] < sheet[1] < sheet[2], sheet
+    assert sheet[2] - sheet[0] > 1.0, sheet
+    assert max(pellet) - min(pellet) < 0.25 * (sheet[2] - sheet[0]), pellet
