@@ -33,11 +33,12 @@ PROTOCOL = study_protocol(rate_cycles=1, total_cycles=2 + len(RATE_TEST_C))
 
 # physics the model lacks, named where a statement fails
 STACKED_SHEET_HIGH_RATE = (
-    "the model lacks operating-pressure physics (a sourced law, docs/pressure.md, closes "
-    "only 41/9/11 % of these gaps once transport is refitted) and a mechanism that keeps "
-    "the PTFE sheet separator's anode interphase (PTFE reduced at In/InLi, "
-    "model/anode_interphase.py; ~16 mAh/g at 1C within the rate test) from growing in the "
-    "first cycles: its growth is fitted only to the 100-cycle retentions"
+    "under the pressure law (docs/pressure.md) the stacked sheets held at 81 MPa stay less "
+    "dense than pressed layers (eps 0.26 against 0.13-0.17, as the study's SEM shows), and "
+    "the model lacks a mechanism that keeps the PTFE sheet separator's anode interphase "
+    "(PTFE reduced at In/InLi, model/anode_interphase.py; ~16 mAh/g at 1C within the rate "
+    "test) from growing in the first cycles: its growth is fitted only to the 100-cycle "
+    "retentions"
 )
 # where the model's stacked sheet falls below the pellet (measured: e.g. coated+C65 at 1C
 # 131.8 vs 150.9 mAh/g, coated at 1C 114.8 vs 119.7)

@@ -23,7 +23,9 @@ second-cycle CE are *not* fitted: they are predictions.
 
 ``--covariance-only`` recomputes only the Jacobian and covariance at the stored
 values (13 runs of the nine cells, no refit) and rewrites the YAML's
-``covariance`` and ``jacobian`` blocks, the values unchanged.
+``covariance`` and ``jacobian`` blocks, the values unchanged;
+``--max-evaluations 1`` re-evaluates the stored values after a model change
+(residuals, Jacobian and covariance rewritten, no step).
 
 The Jacobian is scipy's forward differences (``diff_step`` 1e-2); ``--exact-gradients``
 takes it from IDAKLU's forward sensitivities instead (`drysheet.sensitivities`, one
@@ -183,18 +185,28 @@ def fit_functions(
     return residuals, {**FIT_SETTINGS, "jac": jac}
 
 
-def run_fit(n_starts: int = 0, seed: int = 0, exact: bool = False) -> tuple[FitResult, dict, dict]:
+def run_fit(
+    n_starts: int = 0, seed: int = 0, exact: bool = False, max_evaluations: int | None = None
+) -> tuple[FitResult, dict, dict]:
+    """Fit from the stored values (plus ``n_starts`` Latin-hypercube starts).
+    ``max_evaluations`` is scipy's max_nfev (1: no step, the stored values with their
+    Jacobian, residuals and covariance)."""
     fixed = calibrated_constants()
+    start = {p.name: fixed[p.name] for p in PARAMETERS}
     with SimulatorPool(study_protocol().truncated(1)) as pool:
         residuals, settings = fit_functions(pool, fixed, exact)
-        result = fit(
-            residuals,
-            PARAMETERS,
-            n_starts=n_starts,
-            seed=seed,
-            initial={p.name: fixed[p.name] for p in PARAMETERS},
-            **settings,
-        )
+        if max_evaluations == 1:
+            result = at_stored(residuals, PARAMETERS, start, **settings)
+        else:
+            result = fit(
+                residuals,
+                PARAMETERS,
+                n_starts=n_starts,
+                seed=seed,
+                initial=start,
+                max_nfev=max_evaluations,
+                **settings,
+            )
         model = first_cycle_model(pool, {**fixed, **result.values})
     return result, model, target_values()
 
@@ -208,10 +220,14 @@ def stored_uncertainty(exact: bool = False) -> FitResult:
         return at_stored(residuals, PARAMETERS, start, **settings)
 
 
-def write_calibration(result: FitResult, records: dict, path: Path) -> None:
+def write_calibration(
+    result: FitResult, records: dict, path: Path, max_evaluations: int | None = None
+) -> None:
+    command = "python -m drysheet.calibration.cell_fit"
+    command += "" if max_evaluations is None else f" --max-evaluations {max_evaluations}"
     doc = calibration_document(
         result,
-        "python -m drysheet.calibration.cell_fit",
+        command,
         "(model - target) / tolerance (5 mAh/g, 1.5 % points); cost includes the interval "
         f"penalty past {INTERVAL_ONSET} tolerance",
         records,
@@ -225,6 +241,7 @@ def main(
     path: Path = CELL_CALIBRATION_FILE,
     covariance_only: bool = False,
     exact: bool = False,
+    max_evaluations: int | None = None,
 ) -> None:
     """Fit and write the calibration to ``path`` (``drysheet calibrate cell --out``; run
     as a module, the package's stored calibration). ``covariance_only``: the stored
@@ -236,9 +253,9 @@ def main(
         print(describe(result))
         print(f"written {path}")
         return
-    result, model, targets = run_fit(exact=exact)
+    result, model, targets = run_fit(exact=exact, max_evaluations=max_evaluations)
     records = residual_records(model, targets)
-    write_calibration(result, records, path)
+    write_calibration(result, records, path, max_evaluations)
     print(describe(result))
     print(format_records(records))
     print(f"written {path}")
@@ -252,5 +269,15 @@ if __name__ == "__main__":
         action="store_true",
         help="Jacobians from IDAKLU's forward sensitivities instead of forward differences",
     )
+    parser.add_argument(
+        "--max-evaluations",
+        type=int,
+        default=None,
+        help="residual evaluations of the fit (1: the stored values, no step)",
+    )
     args = parser.parse_args()
-    main(covariance_only=args.covariance_only, exact=args.exact_gradients)
+    main(
+        covariance_only=args.covariance_only,
+        exact=args.exact_gradients,
+        max_evaluations=args.max_evaluations,
+    )
