@@ -65,6 +65,7 @@ from drysheet.constants import (
 )
 from drysheet.layer import Layer
 from drysheet.processing import SE_PARTICLE_SIZE_SHEET_um
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE, joint_values
 
 LPSCL_ACTIVATION_ENERGY_eV = 0.35  # Adeli et al. 2019 (lead S, see module docstring)
 PORE_DEM_EXPONENT = 1.5  # DEM, spherical insulating inclusions (Bruggeman)
@@ -100,12 +101,16 @@ class TransportParameters:
 
 
 @cache
-def calibrated_parameters(path: Path = CALIBRATION_FILE) -> TransportParameters:
-    """The stored calibration (re-create it with `python -m drysheet.calibration.transport_fit`)."""
+def calibrated_parameters(
+    path: Path = CALIBRATION_FILE, joint: Path | None = JOINT_CALIBRATION_FILE
+) -> TransportParameters:
+    """The stored calibration: the joint calibration's values where ``joint`` exists
+    (`drysheet.stored_calibration`), else those of ``path`` (re-create it with
+    `python -m drysheet.calibration.transport_fit`)."""
     data = yaml.safe_load(path.read_text())
-    return TransportParameters(
-        **{k: float(data["parameters"][k]["value"]) for k in TransportParameters.names()}
-    )
+    values = {k: float(data["parameters"][k]["value"]) for k in TransportParameters.names()}
+    values |= {k: v for k, v in joint_values(joint).items() if k in values}
+    return TransportParameters(**values)
 
 
 def oblate_dem_exponent(aspect_ratio: float) -> float:

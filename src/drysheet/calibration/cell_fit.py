@@ -55,7 +55,7 @@ from drysheet.calibration.least_squares import (
     residual_records,
     write_uncertainty,
 )
-from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
+from drysheet.model.parameters import CELL_CALIBRATION_FILE, chain_constants
 from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 from drysheet.result import Result
@@ -191,7 +191,7 @@ def run_fit(
     """Fit from the stored values (plus ``n_starts`` Latin-hypercube starts).
     ``max_evaluations`` is scipy's max_nfev (1: no step, the stored values with their
     Jacobian, residuals and covariance)."""
-    fixed = calibrated_constants()
+    fixed = chain_constants()
     start = {p.name: fixed[p.name] for p in PARAMETERS}
     with SimulatorPool(study_protocol().truncated(1)) as pool:
         residuals, settings = fit_functions(pool, fixed, exact)
@@ -213,7 +213,7 @@ def run_fit(
 
 def stored_uncertainty(exact: bool = False) -> FitResult:
     """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
-    fixed = calibrated_constants()
+    fixed = chain_constants()
     with SimulatorPool(study_protocol().truncated(1)) as pool:
         start = {p.name: fixed[p.name] for p in PARAMETERS}
         residuals, settings = fit_functions(pool, fixed, exact)

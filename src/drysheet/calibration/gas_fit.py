@@ -41,6 +41,7 @@ from drysheet.instruments.dems import dems_cell, run_dems, simulate_dems_cell
 from drysheet.model import gas as gas_model
 from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE as CALIBRATED_ARCHITECTURE
 from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters, load_gas_parameters
+from drysheet.model.parameters import chain_constants
 from drysheet.result import Result
 from drysheet.study.targets import load_targets
 
@@ -101,7 +102,9 @@ def scaled_residuals(amounts: dict[str, float]) -> np.ndarray:
 def residual_function() -> tuple[Callable[[dict[str, float]], np.ndarray], Amounts]:
     """(model - target) / (0.1 target) of the fitted gases at the fitted values, and the
     amounts of every gas (µmol/g), over one run of the powder-powder DEMS cell."""
-    traj = dems_trajectory(simulate_dems_cell(CALIBRATED_ARCHITECTURE))
+    traj = dems_trajectory(
+        simulate_dems_cell(CALIBRATED_ARCHITECTURE, calibrated=chain_constants())
+    )
 
     def amounts(values: dict[str, float]) -> dict[str, float]:
         return gas_amounts(traj, values)
@@ -125,7 +128,7 @@ def run_fit(n_starts: int = 4, seed: int = 0) -> tuple[FitResult, dict[str, floa
 def stored_uncertainty() -> FitResult:
     """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
     residuals, _ = residual_function()
-    stored = load_gas_parameters()
+    stored = load_gas_parameters(joint=None)
     return at_stored(residuals, PARAMETERS, {p.name: getattr(stored, p.name) for p in PARAMETERS})
 
 

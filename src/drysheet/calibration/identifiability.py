@@ -44,7 +44,7 @@ from scipy.optimize import least_squares
 
 from drysheet.calibration import cell_fit
 from drysheet.calibration.least_squares import FitParameter
-from drysheet.model.parameters import CELL_CALIBRATION_FILE, calibrated_constants
+from drysheet.model.parameters import CELL_CALIBRATION_FILE, chain_constants
 from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 
@@ -157,7 +157,7 @@ def run_profiles(
     rows = pd.read_csv(path).to_dict("records") if path.exists() else []
     all_names = [p.name for p in params]
     with SimulatorPool(study_protocol().truncated(1)) as pool:
-        residual_fn = cell_fit.residual_function(pool, calibrated_constants())
+        residual_fn = cell_fit.residual_function(pool, chain_constants())
         for name in unpinned(doc) if names is None else names:
             k = all_names.index(name)
             p = params[k]

@@ -60,7 +60,6 @@ from drysheet.instruments.dems import dems_cell, dems_protocol_for
 from drysheet.model.gas import GAS_CALIBRATION_FILE, load_gas_parameters
 from drysheet.model.parameters import (
     CELL_CALIBRATION_FILE,
-    JOINT_CALIBRATION_FILE,
     RETENTION_CALIBRATION_FILE,
     calibrated_constants,
 )
@@ -69,6 +68,7 @@ from drysheet.pool import SimulatorPool, WorkerLost, build_simulator
 from drysheet.protocols import Protocol, study_protocol
 from drysheet.result import Result
 from drysheet.simulate import SimulationError, Simulator
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE
 from drysheet.study.cells import nine_study_cells
 from drysheet.study.report import TOLERANCES
 from drysheet.transport import CALIBRATION_FILE as TRANSPORT_CALIBRATION_FILE
@@ -133,10 +133,10 @@ def _group_order(column: pd.Series) -> pd.Series:
 
 def chain_values() -> dict[str, float]:
     """Every free constant at the chain's stored calibration (the joint fit's start)."""
-    gas = load_gas_parameters()
+    gas = load_gas_parameters(joint=None)
     return (
-        asdict(calibrated_parameters())
-        | {n: v for n, v in calibrated_constants().items() if n in SOURCE}
+        asdict(calibrated_parameters(joint=None))
+        | {n: v for n, v in calibrated_constants(joint=None).items() if n in SOURCE}
         | {n: getattr(gas, n) for n in GAS_NAMES}
     )
 

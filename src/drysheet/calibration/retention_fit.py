@@ -53,7 +53,7 @@ from drysheet.calibration.least_squares import (
     residual_records,
     write_uncertainty,
 )
-from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, calibrated_constants
+from drysheet.model.parameters import RETENTION_CALIBRATION_FILE, chain_constants
 from drysheet.pool import SimulatorPool
 from drysheet.protocols import LONG_BLOCK_LABEL, study_protocol
 from drysheet.result import Result, capacity_retention_pct
@@ -168,7 +168,7 @@ def run_fit(
     settings = {**FIT_SETTINGS, "max_nfev": max_evaluations}
     targets = target_values()
     keys = sorted(targets)
-    fixed = calibrated_constants()
+    fixed = chain_constants()
     with SimulatorPool(study_protocol()) as pool:
         residuals_of, model_at = residual_function(pool, fixed)
         start = {p.name: fixed[p.name] for p in PARAMETERS}
@@ -204,7 +204,7 @@ def run_fit(
 
 def stored_uncertainty() -> FitResult:
     """Jacobian and covariance at the stored calibration (`at_stored`), no refit."""
-    fixed = calibrated_constants()
+    fixed = chain_constants()
     with SimulatorPool(study_protocol()) as pool:
         residuals_of, _ = residual_function(pool, fixed)
         start = {p.name: fixed[p.name] for p in PARAMETERS}

@@ -128,7 +128,7 @@ def main(path: Path = CALIBRATION_FILE, covariance_only: bool = False) -> None:
     run as a module, the package's stored calibration). ``covariance_only``: the stored
     calibration with its Jacobian and covariance recomputed, no refit."""
     if covariance_only:
-        stored = calibrated_parameters()
+        stored = calibrated_parameters(joint=None)
         values = {p.name: getattr(stored, p.name) for p in PARAMETERS}
         result = at_stored(residuals, PARAMETERS, values)
         keys = residual_keys()

@@ -132,9 +132,14 @@ def dems_cell(architecture: str) -> Cell:
     )
 
 
-def simulate_dems_cell(architecture: str, window_V: float | None = None) -> Result:
-    """Run the DEMS cell through its protocol (`dems_protocol_for`)."""
-    return Simulator(dems_protocol_for(architecture, window_V)).run(dems_cell(architecture))
+def simulate_dems_cell(
+    architecture: str, window_V: float | None = None, calibrated: dict[str, float] | None = None
+) -> Result:
+    """Run the DEMS cell through its protocol (`dems_protocol_for`); ``calibrated``: as in
+    `Simulator.run` (default: the stored calibration)."""
+    return Simulator(dems_protocol_for(architecture, window_V)).run(
+        dems_cell(architecture), calibrated=calibrated
+    )
 
 
 def run_dems(

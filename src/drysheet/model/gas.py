@@ -72,6 +72,7 @@ from drysheet.materials import MATERIALS
 from drysheet.model import registry
 from drysheet.model.ncm85 import IN_INLI_VS_LI_V
 from drysheet.result import CURRENT, TIME, VOLTAGE, Result
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE, joint_values
 
 GAS_CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "gas_calibration.yaml"
 # the DEMS cell whose gas amounts the constants are fitted to (the other is predicted)
@@ -123,16 +124,18 @@ class GasParameters:
         return 0.5 * formula_mol_g * 1e6
 
 
-def load_gas_parameters(path: Path = GAS_CALIBRATION_FILE) -> GasParameters:
-    """`GasParameters` with the calibrated values of ``path`` (defaults if absent)."""
-    if not path.exists():
-        return GasParameters.defaults()
-    values = yaml.safe_load(path.read_text())["parameters"]
+def load_gas_parameters(
+    path: Path = GAS_CALIBRATION_FILE, joint: Path | None = JOINT_CALIBRATION_FILE
+) -> GasParameters:
+    """`GasParameters` with the calibrated values: the joint calibration's where ``joint``
+    exists (`drysheet.stored_calibration`), else those of ``path`` (defaults if absent)."""
     known = {f.name for f in fields(GasParameters)}
-    return replace(
-        GasParameters.defaults(),
-        **{k: float(v["value"]) for k, v in values.items() if k in known},
-    )
+    values = {}
+    if path.exists():
+        stored = yaml.safe_load(path.read_text())["parameters"]
+        values = {k: float(v["value"]) for k, v in stored.items() if k in known}
+    values |= {k: v for k, v in joint_values(joint).items() if k in known}
+    return replace(GasParameters.defaults(), **values)
 
 
 # --- trajectory ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ passivation, contact loss, NCM85 shape; ``data/cell_calibration.yaml``) and
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import yaml
 from drysheet.cell import ASSEMBLY_PRESSURE_MPa, Cell
 from drysheet.materials import MATERIALS, ONE_C_mA_PER_g
 from drysheet.model import anode_interphase, ncm85, registry
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE, joint_values
 from drysheet.transport import (
     TransportParameters,
     calibrated_parameters,
@@ -32,9 +33,6 @@ from drysheet.transport import (
 CELL_CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "cell_calibration.yaml"
 RETENTION_CALIBRATION_FILE = CELL_CALIBRATION_FILE.with_name("retention_calibration.yaml")
 CALIBRATION_FILES = (CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE)
-#: all calibrated constants fitted at once (`drysheet.calibration.joint_fit`): the source of
-#: the posterior draws (`drysheet.model.posterior`); the model's values stay the chain's
-JOINT_CALIBRATION_FILE = CELL_CALIBRATION_FILE.with_name("joint_calibration.yaml")
 
 # --- literature constants the per-cell inputs are computed from --------------------------
 # LiNbO3 shell: ~10 nm at ~1e-5 S/cm (Bong et al., JPS 577 (2023) 233259; lead S) -> 1e-5 Ohm m2
@@ -69,14 +67,25 @@ CONSTANTS = tuple(
 
 
 @cache
-def calibrated_constants(paths: tuple[Path, ...] = CALIBRATION_FILES) -> dict[str, float]:
-    """Stored cell calibrations (first cycle, then retention), defaults where none exists."""
+def calibrated_constants(
+    paths: tuple[Path, ...] = CALIBRATION_FILES, joint: Path | None = JOINT_CALIBRATION_FILE
+) -> dict[str, float]:
+    """Stored cell calibrations: the joint calibration's values where ``joint`` exists
+    (`drysheet.stored_calibration`), else the chain's (first cycle, then retention),
+    defaults where none exists."""
     out = dict(CALIBRATED_DEFAULTS)
     for path in paths:
         if path.exists():
             data = yaml.safe_load(path.read_text())
             out.update({k: float(v["value"]) for k, v in data["parameters"].items()})
+    out |= {k: v for k, v in joint_values(joint).items() if k in out}
     return out
+
+
+def chain_constants() -> dict[str, float]:
+    """The cell model's and the transport model's calibrated constants at the chain of
+    calibrations alone (no joint values): what the chain fits hold fixed and start from."""
+    return calibrated_constants(joint=None) | asdict(calibrated_parameters(joint=None))
 
 
 def parameter_values() -> pybamm.ParameterValues:

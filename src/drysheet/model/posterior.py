@@ -57,10 +57,10 @@ from drysheet.errors import DrysheetInputError
 from drysheet.model.gas import GAS_CALIBRATION_FILE, GasParameters, load_gas_parameters
 from drysheet.model.parameters import (
     CELL_CALIBRATION_FILE,
-    JOINT_CALIBRATION_FILE,
     RETENTION_CALIBRATION_FILE,
     calibrated_constants,
 )
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE
 from drysheet.transport import CALIBRATION_FILE as TRANSPORT_CALIBRATION_FILE
 from drysheet.transport import TransportParameters, calibrated_parameters
 

@@ -19,11 +19,11 @@ import yaml
 from drysheet.model.gas import GAS_CALIBRATION_FILE, load_gas_parameters
 from drysheet.model.parameters import (
     CELL_CALIBRATION_FILE,
-    JOINT_CALIBRATION_FILE,
     RETENTION_CALIBRATION_FILE,
     calibrated_constants,
 )
 from drysheet.model.registry import FIXED_FROM_FITS, REGISTRY
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE
 from drysheet.study.observables import Observable
 from drysheet.transport import CALIBRATION_FILE as TRANSPORT_CALIBRATION_FILE
 from drysheet.transport import calibrated_parameters
