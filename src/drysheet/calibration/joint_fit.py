@@ -2,9 +2,9 @@
 
 Run ``python -m drysheet.calibration.joint_fit`` (docs/fit.md, "The joint
 calibration") to rewrite ``drysheet/data/joint_calibration.yaml``, from which
-`drysheet.model.posterior` draws the constants of the intervals. The model's own
-values stay those of the chain of calibrations (transport -> cell -> retention;
-gas), where the joint fit starts.
+`drysheet.model.posterior` draws the constants of the intervals and whose values
+every model run uses (`drysheet.stored_calibration`). It starts from the chain of
+calibrations (transport -> cell -> retention; gas), read alone (``joint=None``).
 
 Stacked residuals (tolerance units; each tolerance is the observation's 1 sigma):
 

@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -244,6 +245,87 @@ def free_and_fixed_html() -> str:
         "the table below.</p><table><tr><th>Calibration</th><th>Free constants</th>"
         "<th>Observations</th><th>Observations per free constant</th>"
         f"<th>Free with 1σ &gt; value</th><th>Fixed from this fit</th></tr>{rows}</table>"
+    )
+
+
+def joint_calibration_section() -> Section | None:
+    """The joint calibration the model runs with (`drysheet.stored_calibration`): its run,
+    its fit to each group of calibration data against the chain's, every constant against
+    the chain's, and the sampling check of its Laplace posterior; None where it does not
+    exist."""
+    if not JOINT_CALIBRATION_FILE.exists():
+        return None
+    doc = yaml.safe_load(JOINT_CALIBRATION_FILE.read_text())
+    res = pd.DataFrame(doc["residuals"]).T
+    groups = pd.DataFrame(
+        [
+            {
+                "Data": group,
+                "Numbers": len(rows),
+                "Within tolerance": int((rows["scaled"].astype(float).abs() <= 1).sum()),
+                "RMS error (units of the data)": float(
+                    (rows["error"].astype(float) ** 2).mean() ** 0.5
+                ),
+            }
+            for group, rows in res.groupby("group", sort=False)
+        ]
+    )
+    constants = pd.DataFrame(
+        [
+            {
+                "Constant": name,
+                "Joint value": p["value"],
+                "1σ": p["std"],
+                "Chain value": p["chain_value"],
+                "Chain 1σ": p["chain_std"],
+                "Unit": p["unit"],
+                "Chain fit": p["calibration"],
+            }
+            for name, p in doc["parameters"].items()
+        ]
+    )
+    check = doc.get("posterior_check", {})
+    summary = check.get("summary", "not run")
+    reading = ""
+    if check and not check["passed"]:
+        true_rise = float(np.median(check["delta_cost"]))
+        linear = float(np.median(check["delta_cost_quadratic"]))
+        below = sum(d < 0 for d in check["delta_cost"])
+        reading = (
+            f"Of the {check['n_draws']} draws, {below} cost less than the calibration itself; "
+            f"their median cost rise is {true_rise:.3g} against {linear:.3g} by the "
+            "linearisation. "
+            + (
+                "The true posterior falls off faster than the Laplace Gaussian: the "
+                "intervals drawn from it are wider than the posterior's (conservative) along "
+                "the constants named above."
+                if true_rise > linear and below == 0
+                else "The Laplace Gaussian is not a safe stand-in for the posterior: the "
+                "intervals drawn from it may be too narrow."
+            )
+        )
+    load = doc["machine"]["load_average_1min"]
+    text = (
+        f"<p>The model runs with this calibration: <code>{html.escape(doc['produced_by'])}"
+        f"</code> on {doc['date']} (commit {html.escape(doc['git_commit'][:12])}) fitted all "
+        f"{doc['n_free']} free constants at once to all {doc['n_observations']} calibration "
+        "numbers (conductivities, first cycle, 100-cycle retention, powder-powder DEMS gases), "
+        "each residual in units of its tolerance, from the chain of calibrations (transport "
+        "→ first cycle → retention; gas), whose fits each froze the constants of the others. "
+        f"Cost ½Σr² {doc['cost_at_chain']:.3g} at the chain, {doc['cost']:.3g} after "
+        f"{len(doc['steps'])} Levenberg-Marquardt step batch(es); run time "
+        f"{doc['wall_time_min']:.1f} min wall, {doc['cpu_time_min']:.1f} min CPU on "
+        f"{doc['machine']['cores']} cores (1-min load {load['min']:.1f}-{load['max']:.1f}). "
+        "The posterior draws of the intervals come from its Laplace posterior.</p>"
+        f"<p>Check of the Laplace posterior by sampling: {html.escape(summary)}. {reading}</p>"
+    )
+    return Section(
+        "Joint calibration",
+        text,
+        tables_html=[
+            table_html(groups, {}, {"RMS error (units of the data)": 3}),
+            table_html(constants, {}),
+        ],
     )
 
 

@@ -26,6 +26,7 @@ from drysheet.pool import SimulatorPool
 from drysheet.processing import PTFE_SHEET_RANGE_WT_PCT
 from drysheet.protocols import study_protocol
 from drysheet.result import Result
+from drysheet.stored_calibration import JOINT_CALIBRATION_FILE
 from drysheet.study import conductivity_experiments as exp
 from drysheet.study.cells import study_cells
 from drysheet.study.conductivity import conductivity_ratios, run_conductivity
@@ -64,6 +65,7 @@ from drysheet.study.report import (
     CONSTANTS_NOTE,
     Section,
     format_value,
+    joint_calibration_section,
     parameters_section,
     table_html,
     write_report,
@@ -149,34 +151,60 @@ def identification(value: float, std: float | None, bounds: list[float] | None) 
 
 
 def _calibration_html(path: Path, loo: bool = False) -> str:
+    """The constants of one chain calibration. Where the joint calibration exists the model
+    runs with its values (`drysheet.stored_calibration`): the table shows those, with the
+    chain fit's value and 1σ beside them."""
     if not path.exists():
         return "<p>No calibration file.</p>"
     doc = yaml.safe_load(path.read_text())
+    joint = (
+        yaml.safe_load(JOINT_CALIBRATION_FILE.read_text())
+        if JOINT_CALIBRATION_FILE.exists()
+        else None
+    )
     rows, flagged = [], 0
-    for name, v in doc["parameters"].items():
+    for name, chain in doc["parameters"].items():
+        v = joint["parameters"].get(name, chain) if joint else chain
         note = identification(v["value"], v.get("std"), v.get("bounds"))
         flagged += bool(note)
         rows.append(
             f'<tr class="{"flag" if note else ""}"><td>{html.escape(name)}</td>'
             f'<td class="num">{v["value"]:.3g}</td>'
             f'<td class="num">{format_value(v.get("std"))}</td>'
-            f"<td>{html.escape(str(v.get('unit', '')))}</td><td>{html.escape(note)}</td>"
+            + (
+                f'<td class="num">{chain["value"]:.3g} ± {format_value(chain.get("std"))}</td>'
+                if joint
+                else ""
+            )
+            + f"<td>{html.escape(str(v.get('unit', '')))}</td><td>{html.escape(note)}</td>"
             f"<td>{html.escape(str(v.get('meaning', v.get('note', ''))))}</td></tr>"
         )
     definition = "" if loo else f"; residuals: {html.escape(doc['residual_definition'])}"
+    chain_fit = (
+        f"<code>{html.escape(doc['produced_by'])}</code> on {doc['date']} (cost "
+        f"{doc['cost']:.3g}{definition})"
+    )
+    source = (
+        f"Values and 1σ of the joint calibration (<code>{html.escape(joint['produced_by'])}"
+        f"</code> on {joint['date']}: all {joint['n_free']} constants fitted at once to all "
+        f'{joint["n_observations"]} calibration numbers; section "Joint calibration"), which '
+        f"the model runs with; beside them the chain fit's, its starting point: {chain_fit}. "
+        if joint
+        else f"Calibrated by {chain_fit}. "
+    )
     out = (
-        f"<p>Calibrated by <code>{html.escape(doc['produced_by'])}</code> on {doc['date']} "
-        f"(cost {doc['cost']:.3g}{definition}). "
+        f"<p>{source}"
         + (
-            f"{flagged} of {len(rows)} constants are flagged: the data this fit saw do not "
-            "pin them, and other values would fit about as well."
+            f"{flagged} of {len(rows)} constants are flagged: the data do not pin them, and "
+            "other values would fit about as well."
             if flagged
             else "Every constant is pinned by the data (1σ below its value, off its bounds)."
         )
         + "</p>"
         + (CONSTANTS_NOTE if flagged else "")
         + '<div class="scroll"><table><tr><th>Constant</th><th>Value</th><th>1σ</th>'
-        "<th>Unit</th><th>Identification</th><th>Meaning</th></tr>"
+        + ("<th>Chain fit (value ± 1σ)</th>" if joint else "")
+        + "<th>Unit</th><th>Identification</th><th>Meaning</th></tr>"
         + "".join(rows)
         + "</table></div>"
     )
@@ -630,7 +658,8 @@ def reproduce(
             )
         write_observables(rows, out_dir / "observables.csv")  # after each part: nothing lost
         plt.close("all")
-    sections.append(parameters_section())
+    joint = joint_calibration_section()
+    sections.extend([*([joint] if joint else []), parameters_section()])
     return write_report(
         out_dir / "report.html",
         "drysheet: reproduction of the reference study",
