@@ -42,7 +42,9 @@ def test_every_model_output_has_its_interval(out):
     assert {"loo/first_discharge/coated/sheet-sheet", "loo/retention_100/coated/sheet-sheet"} <= {
         r["key"] for r in loo
     }
-    assert "Uncertainty of the model outputs" in html and "block-diagonal" in html
+    assert "Uncertainty of the model outputs" in html
+    assert "from the joint calibration (joint_calibration.yaml)" in html  # the draws' source
+    assert "<h2>Joint calibration</h2>" in html
     assert re.search(r"\d+ of \d+ study numbers fall inside their own 90 % interval", html)
     assert "90 % interval" in html
 
