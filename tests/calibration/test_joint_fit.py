@@ -111,3 +111,10 @@ def test_the_written_file_is_what_posterior_draws_and_cross_validation_read(tmp_
     weights = np.exp(doc["posterior_check"]["draws"]["log_weights"])
     assert weights.sum() == pytest.approx(1.0)
     assert doc["posterior_check"]["effective_sample_size"] == pytest.approx(1 / np.sum(weights**2))
+
+
+def test_recorded_command_leaves_out_where_files_went():
+    """The stored file records the options that decide the result, not local paths."""
+    args = ["--checkpoint", "/tmp/x.jsonl", "--steps", "2", "--out=/tmp/j.yaml", "--draws", "8"]
+    kept = [a for i, a in enumerate(args) if not joint_fit._is_location(args, i)]
+    assert kept == ["--steps", "2", "--draws", "8"]

@@ -109,7 +109,7 @@ def test_lattice_reservoir_limits_o2():
 
 
 def test_calibration_file_is_read_and_defaults_without_it(tmp_path):
-    assert gas.load_gas_parameters(tmp_path / "absent.yaml") == GasParameters.defaults()
+    assert gas.load_gas_parameters(tmp_path / "absent.yaml", joint=None) == GasParameters.defaults()
     calibrated = gas.load_gas_parameters()
     assert calibrated != GasParameters.defaults()
     assert calibrated.o2_onset_delithiation == pytest.approx(0.80)

@@ -602,6 +602,14 @@ def summary(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def _is_location(args: list[str], i: int) -> bool:
+    """Whether ``args[i]`` is the --checkpoint or --out option or its value."""
+    a = args[i]
+    if a.startswith(("--checkpoint", "--out")):
+        return True
+    return i > 0 and args[i - 1] in ("--checkpoint", "--out")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="LM batches")
@@ -634,7 +642,11 @@ def main(argv: list[str] | None = None) -> None:
     result, observables, model = run_joint(
         args.steps, args.draws, args.seed, args.checkpoint, protocol, args.workers, stamp, deadline
     )
-    command = "python -m drysheet.calibration.joint_fit " + " ".join(argv or sys.argv[1:])
+    # the options that decide the result; where the checkpoint and the file went does not
+    given = argv if argv is not None else sys.argv[1:]
+    command = "python -m drysheet.calibration.joint_fit " + " ".join(
+        a for i, a in enumerate(given) if not _is_location(given, i)
+    )
     settings = {
         "command": command.strip(),
         "steps": args.steps,
