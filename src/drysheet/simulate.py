@@ -60,6 +60,20 @@ TRACED_STATES = ("average_li_fraction", "side_reaction_charge_mAh", "contact_ret
 OUTPUTS = ["Time [s]", "Voltage [V]", "Cell current [A]"]  # what every Result needs
 
 
+class _StepEndsCarried(logging.Filter):
+    """Drops PyBaMM's warning, at the first solve with sensitivities, that a protocol step
+    stopping on an event makes them "inaccurate": PyBaMM does not move the step ends with
+    the inputs, but the `drysheet.numerics.EventSensitivitySolver` a `Simulator` with
+    sensitivities solves with does (checked against finite differences in
+    tests/test_sensitivities.py). Set on pybamm's logger during `Simulator.solve` only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Sensitivity calculation will be inaccurate" not in record.getMessage()
+
+
+_STEP_ENDS_CARRIED = _StepEndsCarried()
+
+
 class SimulationError(RuntimeError):
     """The model could not run a cell at all (not even the first step)."""
 
@@ -135,7 +149,13 @@ class Simulator:
         if self.protocol.temperature_C is not None:
             cell = cell.model_copy(update={"temperature_C": self.protocol.temperature_C})
         kwargs = {"calculate_sensitivities": list(self.sensitivities)} if self.sensitivities else {}
-        return self._sim.solve(inputs=cell_inputs(cell, calibrated), callbacks=callbacks, **kwargs)
+        pybamm.logger.addFilter(_STEP_ENDS_CARRIED)
+        try:
+            return self._sim.solve(
+                inputs=cell_inputs(cell, calibrated), callbacks=callbacks, **kwargs
+            )
+        finally:
+            pybamm.logger.removeFilter(_STEP_ENDS_CARRIED)
 
     def run(
         self,
