@@ -78,33 +78,45 @@ def test_ctrl_c_in_the_main_process_stops_the_workers():
     assert not p._pool.active  # stopped at once, not after the 49 queued items
 
 
-ORPHAN_SCRIPT = textwrap.dedent(
+def solve_for_ever(sim, item):
+    """The task of the kill tests: says which worker runs it, then computes for ever in C
+    calls that hold the GIL for a while (an IDAKLU solve does for up to ~1 s)."""
+    print(os.getpid(), flush=True)
+    while True:
+        sum(range(10**7))
+
+
+KILL_SCRIPT = textwrap.dedent(
     """
-    import os, sys, time
+    import sys
     sys.path.insert(0, {tests!r})
-    from test_pool import pool, where
+    from test_pool import pool, solve_for_ever
     if __name__ == "__main__":
-        p = pool(workers=2)
-        print(*sorted({{o[1] for o in p.map(where, list(range(8)))}}), flush=True)
-        time.sleep(600)
+        with pool(workers=2) as p:
+            p.map(solve_for_ever, [0, 1])
     """
 )
 
 
-def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_busy_workers_exit_when_the_main_process_is_killed(tmp_path, sig):
+    """SIGTERM: the main process stops the pool and exits with 143; SIGKILL: the workers
+    end themselves. Either way none is left computing."""
     script = tmp_path / "main.py"
-    script.write_text(ORPHAN_SCRIPT.format(tests=os.path.dirname(__file__)))
+    script.write_text(KILL_SCRIPT.format(tests=os.path.dirname(__file__)))
     main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    workers = [int(pid) for pid in main.stdout.readline().split()]
-    assert workers
-    main.send_signal(signal.SIGKILL)
-    main.wait()
-    for _ in range(300):  # the workers poll for their parent every second
-        alive = [pid for pid in workers if _alive(pid)]
-        if not alive:
-            break
-        time.sleep(0.1)
-    assert not alive, f"orphaned workers {alive}"
+    workers = [int(main.stdout.readline()) for _ in range(2)]  # both are computing
+    main.send_signal(sig)
+    try:
+        assert main.wait(timeout=15) == (128 + sig if sig == signal.SIGTERM else -sig)
+        deadline = time.monotonic() + 10
+        while (alive := [p for p in workers if _alive(p)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive, f"orphaned workers {alive}"
+    finally:  # a failure leaves nothing computing
+        for pid in [main.pid, *workers]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:

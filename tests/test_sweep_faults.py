@@ -1,13 +1,15 @@
-"""Sweeps under faults: a killed worker, Ctrl-C, a torn part, a changed model, a huge
-space, a bad scheduler. The workers build a stand-in instead of the PyBaMM model (the
-physics is not the point here): it returns one synthetic cycle, or misbehaves for a
-marked temperature."""
+"""Sweeps under faults: a killed worker (local or Dask), Ctrl-C, SIGTERM, a torn part, a
+changed model, a huge space, a bad scheduler. The workers build a stand-in instead of the
+PyBaMM model (the physics is not the point here): it returns one synthetic cycle, or
+misbehaves for a marked temperature."""
 
 import functools
 import json
 import os
 import signal
+import subprocess
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -30,6 +32,8 @@ from drysheet.sweep import (
 
 DIES_AT_C = 31.0  # the worker running this point exits (as under the OOM killer)
 INTERRUPTS_AT_C = 32.0  # the worker running this point sends Ctrl-C to the main process
+TERMINATES_AT_C = 33.0  # ... sends SIGTERM to the main process (and says which worker it is)
+DIES_ONCE_AT_C = 34.0  # the first worker running this point exits, the next one runs it
 
 
 class StandIn:
@@ -56,15 +60,31 @@ class Misbehaving(StandIn):
     def run(self, cell, calibrated=None) -> Result:
         if cell.temperature_C == DIES_AT_C:
             os._exit(9)
-        if cell.temperature_C == INTERRUPTS_AT_C:
-            os.kill(os.getppid(), signal.SIGINT)
-            time.sleep(60)  # the main process stops this worker
+        for at_c, sig in ((INTERRUPTS_AT_C, signal.SIGINT), (TERMINATES_AT_C, signal.SIGTERM)):
+            if cell.temperature_C == at_c:
+                print(os.getpid(), flush=True)
+                os.kill(os.getppid(), sig)
+                time.sleep(60)  # the main process stops this worker
         return super().run(cell, calibrated)
 
 
-def run(space, out, **kwargs):
+class DiesOnce(Misbehaving):
+    """Misbehaving, and the first worker to run `DIES_ONCE_AT_C` exits (leaving ``marker``)."""
+
+    def __init__(self, protocol, marker):
+        super().__init__(protocol)
+        self.marker = marker
+
+    def run(self, cell, calibrated=None) -> Result:
+        if cell.temperature_C == DIES_ONCE_AT_C and not self.marker.exists():
+            self.marker.touch()
+            os._exit(9)
+        return super().run(cell, calibrated)
+
+
+def run(space, out, build=Misbehaving, **kwargs):
     kwargs = {"workers": 1, "progress": False, "echo": lambda _: None, **kwargs}
-    return run_sweep(space, out, protocol="first-cycles", build=Misbehaving, **kwargs)
+    return run_sweep(space, out, protocol="first-cycles", build=build, **kwargs)
 
 
 def temperatures(*values: float) -> SweepSpace:
@@ -114,6 +134,62 @@ def test_ctrl_c_saves_the_finished_points_and_prints_the_resume_command(
     assert list(df["temperature_C"]) == [25.0, 26.0, INTERRUPTS_AT_C, 40.0]
     assert (df["status"] == "completed").all()
     pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv")[["point_id"]], df[["point_id"]])
+
+
+SIGTERM_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from test_sweep_faults import TERMINATES_AT_C, run, temperatures
+    if __name__ == "__main__":
+        run(temperatures(25.0, 26.0, TERMINATES_AT_C, 40.0), {out!r})
+    """
+)
+
+
+def test_sigterm_saves_the_finished_points_and_stops_the_workers(tmp_path):
+    script = tmp_path / "main.py"
+    out = tmp_path / "s"
+    script.write_text(SIGTERM_SCRIPT.format(tests=os.path.dirname(__file__), out=str(out)))
+    main = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert main.returncode == 128 + signal.SIGTERM, main.stderr
+    worker = int(main.stdout.split()[0])  # the one that sent SIGTERM
+    assert not os.path.exists(f"/proc/{worker}")  # stopped, and reaped by the main process
+    saved = set(read_sweep(out)["temperature_C"])
+    # the third point was handed out only after the first one's row came back
+    assert 25.0 in saved and saved <= {25.0, 26.0}
+    assert not json.loads((out / "sweep.json").read_text())["complete"]
+
+
+def test_a_dask_worker_that_dies_mid_sweep_is_retried_then_its_point_failed(tmp_path):
+    """Dask reruns a point whose worker died (the nanny starts a new worker); a point that
+    keeps killing workers fails after ``distributed.scheduler.allowed-failures`` reruns
+    (default 3; 1 here to keep the test short), with the reason, and takes no other point
+    down with it (the one queued behind it did, when a worker held two); every other row
+    is kept."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    build = functools.partial(DiesOnce, marker=tmp_path / "died once")
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        df = run(
+            temperatures(DIES_AT_C, 25.0, DIES_ONCE_AT_C, 40.0),
+            tmp_path / "s",
+            scheduler=cluster.scheduler_address,
+            workers=None,
+            build=build,
+        )
+    by_t = df.set_index("temperature_C")
+    assert (by_t.loc[[25.0, DIES_ONCE_AT_C, 40.0], "status"] == "completed").all()
+    assert by_t.loc[DIES_AT_C, "status"] == "failed"
+    assert by_t.loc[DIES_AT_C, "error"].startswith("Dask workers died running it")
+    assert len(read_sweep(tmp_path / "s")) == 4
+    assert json.loads((tmp_path / "s/sweep.json").read_text())["complete"]
 
 
 def test_a_torn_part_is_set_aside_and_its_points_redone(tmp_path):

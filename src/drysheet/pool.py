@@ -14,8 +14,10 @@ worker thread), with the same task functions. Faults:
   that item's outcome is a `WorkerLost`, pebble starts a new worker and the batch
   goes on (on Dask: a task that keeps killing workers, ``distributed.KilledWorker``);
 - local workers ignore Ctrl-C (the main process stops the pool) and exit on their
-  own within `PARENT_CHECK_S` once the main process is gone, so a killed run leaves
-  no orphans;
+  own once the main process is gone, so a killed run leaves no orphans;
+- while a pool is open, SIGTERM ends the main process through ``SystemExit(143)``, so
+  that the pool stops its workers and the callers save their work (a sweep's last rows)
+  first;
 - a missing ``dask`` extra or a scheduler that does not answer within
   `CONNECT_TIMEOUT_S` is a `DrysheetInputError` naming the install command or the
   address, raised when the pool is opened (before a caller writes anything).
@@ -23,15 +25,14 @@ worker thread), with the same task functions. Faults:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -49,10 +50,9 @@ ItemT = TypeVar("ItemT")
 OutT = TypeVar("OutT")
 KeyT = TypeVar("KeyT")
 
-PARENT_CHECK_S = 1.0  # how often a local worker checks that the main process is alive
 CONNECT_TIMEOUT_S = 3.0  # Dask scheduler connection (with the import: an answer within 5 s)
 DASK_INSTALL = "pip install 'drysheet[dask]'"
-IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: memory stays bounded, Ctrl-C is prompt
+IN_FLIGHT_PER_WORKER = 2  # tasks queued per local worker: memory stays bounded, Ctrl-C is prompt
 
 
 @dataclass(frozen=True)
@@ -81,23 +81,30 @@ class SimulatorPool:
         build: Callable[[Protocol], Any] | None = None,
     ):
         self._job = (build or build_simulator, protocol.model_dump_json())
+        self._dask = None
         if scheduler is None:
             self.n_workers = workers or os.cpu_count() or 1
             self._pool = ProcessPool(
                 self.n_workers,
                 initializer=_init_local_worker,
-                initargs=(os.getpid(),),
-                context=get_context("spawn"),
+                context=multiprocessing.get_context("spawn"),
             )
             self._submit = lambda *args: self._pool.schedule(_call, args=args)
-            self._dask = None
-            return
-        if workers is not None:
-            raise DrysheetInputError("workers: sizes the local pool only; size the Dask cluster")
-        self._dask = _connect(scheduler)
-        self.n_workers = max(1, sum(self._dask.nthreads().values()))
-        executor = self._dask.get_executor(pure=False)
-        self._submit = lambda *args: executor.submit(_call, *args)
+            self._in_flight = IN_FLIGHT_PER_WORKER * self.n_workers
+        else:
+            if workers is not None:
+                raise DrysheetInputError(
+                    "workers: sizes the local pool only; size the Dask cluster"
+                )
+            self._dask = _connect(scheduler)
+            self.n_workers = max(1, sum(self._dask.nthreads().values()))
+            executor = self._dask.get_executor(pure=False)
+            self._submit = lambda *args: executor.submit(_call, *args)
+            # one task per worker thread: Dask counts a worker's death against every task
+            # assigned to it (KilledWorker after allowed-failures), so a worker holds only
+            # the one it runs and a point that kills workers takes no other down with it
+            self._in_flight = self.n_workers
+        self._sigterm_set = _exit_on_sigterm()
 
     def __enter__(self) -> SimulatorPool:
         return self
@@ -107,6 +114,8 @@ class SimulatorPool:
 
     def close(self, wait: bool = True) -> None:
         """Shut the workers down: after their tasks, or at once (``wait=False``)."""
+        if self._sigterm_set and signal.getsignal(signal.SIGTERM) is _terminated:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if self._dask is not None:
             self._dask.close()
             return
@@ -126,8 +135,9 @@ class SimulatorPool:
         build: Callable[[Protocol], Any] | None = None,
     ) -> Iterator[tuple[int, OutT | WorkerLost]]:
         """``(index, task(simulator, items[index]))`` as tasks finish; a task whose worker
-        died gives a `WorkerLost`. At most `IN_FLIGHT_PER_WORKER` tasks per worker are
-        queued at a time; an exception raised by ``task`` propagates.
+        died gives a `WorkerLost`. At most `IN_FLIGHT_PER_WORKER` tasks per local worker
+        (one per Dask worker thread) are queued at a time; an exception raised by ``task``
+        propagates.
 
         ``protocol``, ``build``: a simulator other than the pool's for these tasks (each
         worker builds it once and keeps it beside the others it holds), so that one pool's
@@ -137,14 +147,13 @@ class SimulatorPool:
             self._job[1] if protocol is None else protocol.model_dump_json(),
         )
         todo = iter(enumerate(items))
-        in_flight = IN_FLIGHT_PER_WORKER * self.n_workers
         pending: dict[Future, int] = {}
         with tqdm(total=len(items), desc=desc, disable=not progress) as bar:
             try:
                 while True:
                     for i, item in todo:
                         pending[self._submit(*job, task, item)] = i
-                        if len(pending) >= in_flight:
+                        if len(pending) >= self._in_flight:
                             break
                     if not pending:
                         return
@@ -224,15 +233,35 @@ def _call(build: Callable[[Protocol], Any], protocol_json: str, task: Callable, 
     return task(simulators[key], item)
 
 
-def _init_local_worker(parent_pid: int) -> None:
+def _exit_on_sigterm() -> bool:
+    """While a pool is open, SIGTERM raises ``SystemExit(143)`` in the main process
+    instead of ending it on the spot, so that ``with SimulatorPool(...)`` blocks unwind:
+    the pool stops its workers and the callers' ``finally`` blocks save what they hold (a
+    sweep's unwritten rows). Only from the main thread and over the default action (a
+    handler the application set is left alone); True if it was set."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False
+    signal.signal(signal.SIGTERM, _terminated)
+    return True
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise SystemExit(128 + signum)
+
+
+def _init_local_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Exit this worker once its parent is gone (its parent pid changes)."""
-    while os.getppid() == parent_pid:
-        time.sleep(PARENT_CHECK_S)
+def _exit_with_parent() -> None:
+    """Exit this worker as soon as the main process is gone, however it ended (its end of
+    multiprocessing's parent pipe closes): within a second, as a solve holds the GIL for
+    at most 0.9 s at a time (an exact-gradient solve of a study cell's first cycle)."""
+    multiprocessing.parent_process().join()
     os._exit(1)
 
 
