@@ -24,3 +24,13 @@ def real_dir() -> Path:
     if missing:
         pytest.fail(f"real instrument files missing from {REAL_DATA}: {', '.join(missing)}")
     return REAL_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Runs that `drysheet reproduce` stores for reuse (drysheet.study.long_block_store) go
+    to a temporary folder, not the user's cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DRYSHEET_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    patch.undo()

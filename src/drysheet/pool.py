@@ -166,11 +166,15 @@ class SimulatorPool:
                     fut.cancel()
 
     def map(
-        self, task: Callable[[Any, ItemT], OutT], items: Sequence[ItemT], progress: bool = False
+        self,
+        task: Callable[[Any, ItemT], OutT],
+        items: Sequence[ItemT],
+        progress: bool = False,
+        protocol: Protocol | None = None,
     ) -> list[OutT | WorkerLost]:
-        """`imap`'s outcomes in the order of ``items``."""
+        """`imap`'s outcomes in the order of ``items`` (``protocol`` as for `imap`)."""
         out: list[Any] = [None] * len(items)
-        for i, outcome in self.imap(task, items, progress):
+        for i, outcome in self.imap(task, items, progress, protocol=protocol):
             out[i] = outcome
         return out
 
@@ -179,10 +183,13 @@ class SimulatorPool:
         cells: Mapping[KeyT, Cell],
         calibrated: dict[str, float] | None = None,
         progress: bool = False,
+        protocol: Protocol | None = None,
     ) -> dict[KeyT, Result | str]:
-        """Simulate each cell (with ``calibrated`` constants); a cell the solver cannot
-        run, or whose worker died, maps to its error message."""
-        outcomes = self.map(_run_cell, [(c, calibrated) for c in cells.values()], progress)
+        """Simulate each cell (with ``calibrated`` constants) through ``protocol`` (default
+        the pool's); a cell the solver cannot run, or whose worker died, maps to its error
+        message."""
+        items = [(c, calibrated) for c in cells.values()]
+        outcomes = self.map(_run_cell, items, progress, protocol=protocol)
         return {
             key: f"{cell.label}: {out.reason}" if isinstance(out, WorkerLost) else out
             for (key, cell), out in zip(cells.items(), outcomes, strict=True)

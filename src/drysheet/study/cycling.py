@@ -58,15 +58,19 @@ def run_cycling(
     progress: bool = True,
     rate_cycles: int = RATE_CYCLES,
     scheduler: str | None = None,
+    pool: SimulatorPool | None = None,
 ) -> tuple[list[Observable], dict[tuple[str, str], Result], list[str]]:
-    """Simulate the cells through the study protocol on all cores (or the workers of the
-    Dask ``scheduler``).
+    """Simulate the cells through the study protocol on ``pool`` (default: one of their
+    own, on all cores or the workers of the Dask ``scheduler``).
 
     Returns the observable rows, the results and the problems met.
     """
     cells = study_cells()
-    with SimulatorPool(study_protocol(rate_cycles=rate_cycles), scheduler=scheduler) as pool:
-        outcomes = pool.run_cells(cells, progress=progress)
+    protocol = study_protocol(rate_cycles=rate_cycles)
+    if pool is None:
+        with SimulatorPool(protocol, scheduler=scheduler) as own:
+            return run_cycling(progress, rate_cycles, pool=own)
+    outcomes = pool.run_cells(cells, progress=progress, protocol=protocol)
     rows, results, errors = [], {}, []
     for key, outcome in outcomes.items():
         if isinstance(outcome, str):

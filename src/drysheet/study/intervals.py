@@ -27,12 +27,14 @@ at the stored constants.
   rates (`MECHANISMS`): fatigue, k_fat p_r^(m/2) (1 - eta_c lambda_c) w_e
   (`drysheet.model.fatigue.rate_factor`), and the anode's electron leak gamma_C n_P0.
   Each cell runs the study protocol once more per rate that acts in it, with the rate
-  times e^`RATE_STEP`, against the reproduced run: the slopes dq/dln R. A row's value at
-  draw i is q + sum_R dq/dln R (ln R_i - ln R), R_i the rate at the draw's constants,
-  and its interval the 5th and 95th percentile of those. Rows: retention (all ten
-  cells), fade from isolated CAM and the rest of the fade. Linear in the rates, and
-  only the uncertainty of the constants that act through them (the rates also move
-  with the transport constants' draws, through the layer's electronic conductivity).
+  times e^`RATE_STEP`, against the reproduced run: the slopes in ln R. A loss's value at
+  draw i (the fade, 100 - retention, and the isolated CAM) is linear in ln R_i - ln R,
+  R_i the rate at the draw's constants, in the logarithm of its cumulative hazard
+  -ln(1 - loss/100) (`loss_draws`: first-order losses; no draw outside 0-100 %), and its
+  interval the 5th and 95th percentile of those. Rows: retention (all ten cells), fade
+  from isolated CAM and the rest of the fade (fade less isolation, draw by draw). Only
+  the uncertainty of the constants that act through the rates (the rates also move with
+  the transport constants' draws, through the layer's electronic conductivity).
 * Conductivities (`conductivity_ratios`): the transport model's conductivity for each
   draw of the transport constants over its value at the stored ones; the row's
   interval is its virtual measurement times the 5th and 95th percentile of
@@ -58,7 +60,13 @@ import pybamm
 
 from drysheet import simulate
 from drysheet.cell import Cell
-from drysheet.instruments.dems import DEMS_WINDOWS_V, dems_cell, dems_protocol_for, run_dems
+from drysheet.instruments.dems import (
+    DEMS_WINDOWS_V,
+    DemsRun,
+    dems_cell,
+    dems_protocol_for,
+    run_dems,
+)
 from drysheet.model import fatigue
 from drysheet.model import registry as reg
 from drysheet.model.gas import GasParameters, load_gas_parameters
@@ -70,6 +78,7 @@ from drysheet.result import Result
 from drysheet.simulate import SimulationError, Simulator
 from drysheet.study.cycling import RATE_CYCLES, cycling_observables
 from drysheet.study.degradation import breakdown_observables, mechanism_breakdown
+from drysheet.study.long_block_store import RunStore, StoredRuns, fingerprint, write_store
 from drysheet.study.observables import Observable
 
 DEFAULT_DRAWS = 32
@@ -189,6 +198,24 @@ def _rate_task(sim: Simulator, job: tuple[tuple[str, str], Cell, dict[str, float
     return _completed(result) or {o.key: o.value for o in cycling_observables(key, result)}
 
 
+def nominal_dems(pool: SimulatorPool, architecture: str) -> DemsRun:
+    """The virtual DEMS of ``architecture`` at the stored constants, on a worker of
+    ``pool`` (the simulator the draws' DEMS runs use: built once per worker)."""
+    [(_, run)] = pool.imap(
+        _nominal_dems_task,
+        [architecture],
+        protocol=dems_protocol_for(architecture),
+        build=dems_draw_simulator,
+    )
+    if isinstance(run, WorkerLost):
+        raise SimulationError(f"{dems_cell(architecture).label}: {run.reason}")
+    return run
+
+
+def _nominal_dems_task(sim: Simulator, architecture: str) -> DemsRun:
+    return run_dems(architecture, simulator=sim)
+
+
 def _dems_task(sim: Simulator, job: tuple[str, dict[str, float], GasParameters]):
     """The virtual DEMS of one architecture for one draw: its numeric observables."""
     architecture, calibrated, gas = job
@@ -227,15 +254,22 @@ def run_draws(
     rate_cycles: int = RATE_CYCLES,
     build: Callable[[Protocol], object] = draw_simulator,
     dems: bool = True,
+    pool: SimulatorPool | None = None,
 ) -> DrawOutcome:
     """For every draw: each cell through `rate_test_protocol` (`_rate_task` on ``build``'s
     simulators) and, with ``dems``, both virtual DEMS cells (`_dems_task` on
-    `dems_draw_simulator`), all on one `SimulatorPool` (local, or the Dask ``scheduler``)."""
+    `dems_draw_simulator`), all on ``pool`` (default: a `SimulatorPool` of their own,
+    local or on the Dask ``scheduler``)."""
     outcome = DrawOutcome(len(draws))
     constants = [None, *draws.cell]  # first the reference: the stored constants
     jobs = [(key, cell, c) for c in constants for key, cell in cells.items()]
-    with SimulatorPool(rate_test_protocol(rate_cycles), scheduler=scheduler, build=build) as pool:
-        runs = pool.imap(_rate_task, jobs, progress, desc="draws (rate test)")
+    protocol = rate_test_protocol(rate_cycles)
+    own = pool is None
+    pool = pool or SimulatorPool(protocol, scheduler=scheduler, build=build)
+    try:
+        runs = pool.imap(
+            _rate_task, jobs, progress, desc="draws (rate test)", protocol=protocol, build=build
+        )
         _collect(outcome, runs, [cell.label for _, cell, _ in jobs], len(cells))
         for architecture in DEMS_WINDOWS_V if dems else ():
             gas = [load_gas_parameters(), *draws.gas]
@@ -249,6 +283,9 @@ def run_draws(
                 build=dems_draw_simulator,
             )
             _collect(outcome, runs, [dems_cell(architecture).label] * len(dems_jobs), 1)
+    finally:
+        if own:
+            pool.close()
     return outcome
 
 
@@ -303,6 +340,7 @@ MECHANISMS = (
     Mechanism("fatigue", fatigue.rate_factor, reg.FATIGUE_COEFFICIENT.name),
     Mechanism("anode leak", _leak_rate, reg.LEAK_CONDUCTANCE.name),
 )
+MECHANISMS_BY_NAME = {m.name: m for m in MECHANISMS}
 
 
 def long_block_values(key: tuple[str, str], result: Result) -> dict[str, float]:
@@ -337,14 +375,46 @@ def mechanism_rates(
     }
 
 
+def loss_draws(loss_pct: float, scaled_pct: np.ndarray, d_ln: np.ndarray) -> np.ndarray:
+    """Draws of a capacity loss L (% of the block's first C/5 discharge: the fade, or the
+    share of CAM isolated) from its value, its values ``scaled_pct`` in the runs with each
+    rate times e^`RATE_STEP` (the value itself where a rate was not run) and the draws'
+    changes ``d_ln`` of the rates' logarithms (draws x rates).
+
+    Propagated in the cumulative hazard Lambda = -ln(1 - L/100), linear in the logarithm
+    of its logarithm:
+
+        ln Lambda_i = ln Lambda + sum_R (ln Lambda_R - ln Lambda) / RATE_STEP d_ln R_i,
+        L_i = 100 (1 - e^-Lambda_i)   (in (0, 100) for every draw).
+
+    Why this space: the model's capacity losses are first order. Fatigue isolates CAM as
+    phi_conn = e^-zeta with dzeta/dt proportional to the fatigue rate
+    (`drysheet.model.fatigue`), so over the block -ln(phi_end / phi_start) = Delta zeta and
+    ln Delta zeta moves one to one with the rate's logarithm (slope 1, exact at a fixed
+    strain history); capacity lost to resistance growth likewise multiplies the remaining
+    share, so the hazards of the mechanisms add. Linear propagation of L itself let the
+    slurry cell's retention reach 100.25 %; here no draw loses a negative share nor more
+    than all of it. A loss outside (0, 100) % in the value or a scaled run (a cell that
+    gained capacity, or lost none) has no hazard to take the logarithm of: it is
+    propagated linearly, L_i = L + sum_R (L_R - L) / RATE_STEP d_ln R_i."""
+    scaled_pct = np.asarray(scaled_pct, dtype=float)
+    if not (0 < loss_pct < 100 and np.all((scaled_pct > 0) & (scaled_pct < 100))):
+        return loss_pct + d_ln @ ((scaled_pct - loss_pct) / RATE_STEP)
+    hazard = -np.log1p(-loss_pct / 100)
+    slopes = (np.log(-np.log1p(-scaled_pct / 100)) - np.log(hazard)) / RATE_STEP
+    return -100 * np.expm1(-hazard * np.exp(d_ln @ slopes))
+
+
 @dataclass
 class LongBlockSpread:
-    """Draws of the 100-cycle rows, linearised in the `MECHANISMS` rates: ``samples`` per
-    row key, the slopes dq/dln(rate) (``slopes[key][mechanism]``) and the failed runs."""
+    """Draws of the 100-cycle rows, from their values in runs with each `MECHANISMS`
+    rate scaled (``scaled[key][mechanism]``, where that rate was run): ``samples`` per
+    row key, the failed runs, and where the runs came from (``source``, in words)."""
 
     samples: dict[str, np.ndarray] = field(default_factory=dict)
-    slopes: dict[str, dict[str, float]] = field(default_factory=dict)
+    scaled: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    source: str = ""
 
     def band(self, key: str) -> tuple[float, float] | None:
         """The 5th and 95th percentile of the row's draws (None without)."""
@@ -352,6 +422,29 @@ class LongBlockSpread:
             return None
         low, high = np.percentile(self.samples[key], PERCENTILES)
         return float(low) + 0.0, float(high) + 0.0
+
+
+def long_block_draws(
+    key: tuple[str, str], values: dict[str, float], scaled: np.ndarray, d_ln: np.ndarray
+) -> dict[str, np.ndarray]:
+    """One cell's 100-cycle rows at each draw: the retention (through its fade
+    100 - retention) and the isolated CAM by `loss_draws`; the rest of the fade is the
+    fade's change less the isolation's, as its value is the fade less the isolation.
+    ``values``: the rows (`long_block_values`); ``scaled``: their values in the runs with
+    each rate scaled (rows in ``values``' order x `MECHANISMS`)."""
+    f, a = key
+    rows = dict(zip(values, scaled, strict=True))
+    retention, isolation, kinetic = (f"{p}{f}/{a}" for p in LONG_BLOCK_ROWS)
+    out = {}
+    if retention in values:
+        fade = loss_draws(100 - values[retention], 100 - rows[retention], d_ln)
+        out[retention] = 100 - fade
+    if isolation in values:
+        out[isolation] = loss_draws(values[isolation], rows[isolation], d_ln)
+    if {retention, isolation, kinetic} <= set(values):
+        d_fade = values[retention] - out[retention]
+        out[kinetic] = values[kinetic] + d_fade - (out[isolation] - values[isolation])
+    return out
 
 
 def long_block_spread(
@@ -362,57 +455,89 @@ def long_block_spread(
     progress: bool = False,
     rate_cycles: int = RATE_CYCLES,
     build: Callable[[Protocol], object] = build_simulator,
+    store: RunStore | None = None,
 ) -> LongBlockSpread:
-    """The 100-cycle rows of ``results`` (the runs at the stored constants) at each draw,
+    """The 100-cycle rows of ``results`` (the runs at the stored constants) at each draw
+    (`long_block_draws`), from one more run of the cell per `MECHANISMS` rate (study
+    protocol, ``build``'s simulators on ``pool``) with ``lead`` times e^`RATE_STEP`, and
+    the draws' changes of the rates' logarithms ln R_M(draw i) - ln R_M(stored). A rate
+    that is zero or negligible in a cell (`NEGLIGIBLE_RATE`) is not run: the rows do not
+    move with it. A cell with a failed run gets no draws (``failures``).
 
-        q_i = q + sum_M dq/dln(R_M) (ln R_M(draw i) - ln R_M(stored)),
-
-    R_M the `MECHANISMS` rates, dq/dln(R_M) a forward difference: one more run of the
-    cell (study protocol, ``build``'s simulators on ``pool``) with ``lead`` times
-    e^`RATE_STEP`. A rate that is zero or negligible in a cell (`NEGLIGIBLE_RATE`) is not
-    run: its slope is 0. A cell with a failed run gets no draws (``failures``)."""
+    ``store``: runs stored for this model and calibration are taken from it instead
+    (`drysheet.study.long_block_store`), and new ones written to it when none failed."""
     keys = [k for k in cells if k in results]
     rates = mechanism_rates({k: cells[k] for k in keys}, [None, *draws.cell])
     largest = np.max([r[0] for r in rates.values()], axis=0)
     stored = calibrated_constants()
     values = {k: long_block_values(k, results[k]) for k in keys}
-    jobs = [
-        (k, j)
+    active = {
+        k: [
+            m.name
+            for j, m in enumerate(MECHANISMS)
+            if rates[k][0, j] > NEGLIGIBLE_RATE * largest[j]
+        ]
         for k in keys
-        for j, m in enumerate(MECHANISMS)
-        if rates[k][0, j] > NEGLIGIBLE_RATE * largest[j]
-    ]
-    runs = pool.imap(
+    }
+    model_print = fingerprint(rate_cycles) if store else ""
+    found = store.find(model_print) if store else None
+    runs: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    for k in keys:
+        rows = found.rows(k, values[k], active[k]) if found else None
+        if rows is not None:
+            runs[k] = rows
+    jobs = [(k, MECHANISMS_BY_NAME[m]) for k in keys if k not in runs for m in active[k]]
+    outcomes = pool.imap(
         _long_block_task,
-        [
-            (k, cells[k], {MECHANISMS[j].lead: stored[MECHANISMS[j].lead] * math.exp(RATE_STEP)})
-            for k, j in jobs
-        ],
+        [(k, cells[k], {m.lead: stored[m.lead] * math.exp(RATE_STEP)}) for k, m in jobs],
         progress,
         desc="100-cycle rates",
         protocol=study_protocol(rate_cycles=rate_cycles),
         build=build,
     )
-    spread = LongBlockSpread()
-    slopes = {k: np.zeros((len(values[k]), len(MECHANISMS))) for k in keys}
+    spread = LongBlockSpread(source=_source(found, len(runs), len(keys)))
     failed = set()
-    for i, out in runs:
-        k, j = jobs[i]
+    for i, out in outcomes:
+        k, m = jobs[i]
         if isinstance(out, dict) and set(values[k]) <= set(out):
-            slopes[k][:, j] = [(out[row] - v) / RATE_STEP for row, v in values[k].items()]
+            runs.setdefault(k, {})[m.name] = {row: out[row] for row in values[k]}
         else:
             why = out.reason if isinstance(out, WorkerLost) else str(out) or "rows missing"
-            spread.failures.append(f"{cells[k].label}, {MECHANISMS[j].name} rate scaled: {why}")
+            spread.failures.append(f"{cells[k].label}, {m.name} rate scaled: {why}")
             failed.add(k)
-    names = [m.name for m in MECHANISMS]
+    if jobs and not failed and store is not None and store.write is not None:
+        write_store(
+            store.write, model_print, {k: {"reference": values[k], **runs.get(k, {})} for k in keys}
+        )
+        spread.source += f"; written to {store.write}"
     for k in set(keys) - failed:
-        active = rates[k][0] > 0  # a rate that is zero here has no logarithm and no slope
+        # a rate not run leaves the rows at their values
+        scaled = np.array(
+            [[runs.get(k, {}).get(m.name, values[k])[row] for m in MECHANISMS] for row in values[k]]
+        )
+        for row in values[k]:
+            for name, rows in runs.get(k, {}).items():
+                spread.scaled.setdefault(row, {})[name] = rows[row]
+        positive = rates[k][0] > 0  # a rate that is zero here has no logarithm and no slope
         d_ln = np.zeros((len(draws), len(MECHANISMS)))
-        d_ln[:, active] = np.log(rates[k][1:, active] / rates[k][0, active])
-        for row, (key, v) in enumerate(values[k].items()):
-            spread.samples[key] = v + d_ln @ slopes[k][row]
-            spread.slopes[key] = dict(zip(names, slopes[k][row].tolist(), strict=True))
+        d_ln[:, positive] = np.log(rates[k][1:, positive] / rates[k][0, positive])
+        spread.samples.update(long_block_draws(k, values[k], scaled, d_ln))
     return spread
+
+
+def _source(found: StoredRuns | None, reused: int, cells: int) -> str:
+    """Where a `LongBlockSpread`'s runs came from, in words."""
+    if not reused:
+        return "run now" + ("" if found else " (no stored runs for this model and calibration)")
+    return (
+        f"stored runs ({found.path.name}, made {found.date} for the same model code, data "
+        f"and solver versions) reused for {reused} of {cells} cells"
+        + (
+            ""
+            if reused == cells
+            else "; the others run now (their runs at the stored constants differ)"
+        )
+    )
 
 
 def with_spread(rows: list[Observable], spread: LongBlockSpread) -> list[Observable]:

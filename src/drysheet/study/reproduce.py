@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
-from drysheet.instruments.dems import DEMS_WINDOWS_V, run_dems
+from drysheet.instruments.dems import DEMS_WINDOWS_V
 from drysheet.model.gas import GAS_CALIBRATED_ARCHITECTURE, GAS_CALIBRATION_FILE
 from drysheet.model.parameters import CELL_CALIBRATION_FILE, RETENTION_CALIBRATION_FILE
 from drysheet.model.posterior import PosteriorDraws, draw_constants
@@ -55,11 +55,13 @@ from drysheet.study.intervals import (
     DrawOutcome,
     LongBlockSpread,
     long_block_spread,
+    nominal_dems,
     run_draws,
     scaled_bands,
     with_bands,
     with_spread,
 )
+from drysheet.study.long_block_store import RunStore
 from drysheet.study.observables import Observable, write_observables
 from drysheet.study.report import (
     CONSTANTS_NOTE,
@@ -292,17 +294,18 @@ def _cycling_sections(
     rows: list[Observable],
     figs_dir: Path,
     progress: bool,
-    scheduler: str | None,
+    pool: SimulatorPool,
     bands: DrawOutcome | None,
     posterior: PosteriorDraws | None,
 ) -> list[Section]:
-    obs, results, errors = run_cycling(progress=progress, scheduler=scheduler)
+    obs, results, errors = run_cycling(progress=progress, pool=pool)
     breakdown = mechanism_breakdown(results)
     obs += breakdown_observables(breakdown)
     spread = None
     if bands is not None and posterior is not None:
-        with SimulatorPool(study_protocol(rate_cycles=RATE_CYCLES), scheduler=scheduler) as pool:
-            spread = long_block_spread(study_cells(), results, posterior, pool, progress)
+        spread = long_block_spread(
+            study_cells(), results, posterior, pool, progress, store=RunStore.default()
+        )
         obs = with_spread(with_bands(obs, bands), spread)
     rows.extend(obs)
     capacities = capacity_table(results)
@@ -449,16 +452,26 @@ def _spread_html(spread: LongBlockSpread) -> str:
         "<p>Intervals of the 100-cycle rows (retention, fade split): the retention fit's "
         f"constants act on the model only through the {rates} rates. Each cell ran the "
         f"study protocol once more with each rate that acts in it times e^{RATE_STEP:g}, "
-        "which gives the rows' slopes in the logarithm of each rate; a row's value at each "
-        "posterior draw is its value plus the slopes times the draw's change of the "
-        "logarithms (the rates evaluated at the draw's constants), and its interval the 5th "
-        "and 95th percentile over the draws: linear in the rates, with the uncertainty of "
-        "the constants that act through them only.</p>" + failed
+        "which gives the rows' slopes in the logarithm of each rate. The fade (100 − "
+        "retention) and the share of CAM isolated are first-order losses: at each posterior "
+        "draw the logarithm of their cumulative hazard −ln(1 − loss/100) is its value plus "
+        "the slopes times the draw's change of the rates' logarithms (the rates evaluated "
+        "at the draw's constants), so no draw loses less than nothing or more than "
+        "everything; the rest of the fade is the fade less the isolation, draw by draw. "
+        "Each row's interval is the 5th and 95th percentile over the draws: linear in the "
+        "logarithms of the rates, with the uncertainty of the constants that act through "
+        "them only. The runs with a rate scaled depend only on the model, its settings and "
+        "the stored calibration: they are stored with a fingerprint of the model's code, "
+        "the package's data and the solver's versions, and made again whenever it changes "
+        f"(drysheet.study.long_block_store). This report: {html.escape(spread.source)}.</p>"
+        + failed
     )
 
 
-def _dems_section(rows: list[Observable], figs_dir: Path, bands: DrawOutcome | None) -> Section:
-    runs = {a: run_dems(a) for a in DEMS_WINDOWS_V}
+def _dems_section(
+    rows: list[Observable], figs_dir: Path, pool: SimulatorPool, bands: DrawOutcome | None
+) -> Section:
+    runs = {a: nominal_dems(pool, a) for a in DEMS_WINDOWS_V}
     units = {
         "charge": "mAh/g",
         "discharge": "mAh/g",
@@ -524,10 +537,10 @@ def _save(fig, figs_dir: Path, name: str) -> Path:
 
 
 def _draws_section(
-    posterior: PosteriorDraws, progress: bool, scheduler: str | None
+    posterior: PosteriorDraws, progress: bool, pool: SimulatorPool
 ) -> tuple[Section, DrawOutcome]:
     """Re-run the formation, rate test and DEMS for every draw (`drysheet.study.intervals`)."""
-    outcome = run_draws(study_cells(), posterior, scheduler=scheduler, progress=progress)
+    outcome = run_draws(study_cells(), posterior, progress=progress, pool=pool)
     failed = outcome.failure_lines()
     runs = (outcome.n_draws + 1) * (len(study_cells()) + len(DEMS_WINDOWS_V))
     text = (
@@ -544,10 +557,11 @@ def _draws_section(
         "model's constants. Conductivities: the transport model at each draw of the "
         "transport constants, as a ratio to its value at the stored ones, times the virtual "
         "measurement. SO2 detected: the 5th and 95th percentile of the flag over the draws "
-        "(false below true). Retention and the fade split over the 100 cycles: linear in the "
+        "(false below true). Retention and the fade split over the 100 cycles: from the "
         "rates the retention constants act through (fatigue, the anode's electron leak), "
-        "their slopes from one more 100-cycle run per cell and rate, a draw of the 100-cycle "
-        "protocol costing ten times the rate test (section on capacity over 100 cycles). "
+        "their slopes from one more 100-cycle run per cell and rate (stored while the model "
+        "and the calibration stay the same), a draw of the 100-cycle protocol costing ten "
+        "times the rate test (section on capacity over 100 cycles). "
         "The intervals carry the uncertainty of the "
         "calibrated constants only (not the scatter of the study's cells, nor what the model "
         "leaves out).</p>"
@@ -620,8 +634,18 @@ def reproduce(
 
     ``draws``: posterior draws of the calibrated constants for the intervals (0: none);
     ``scheduler``: a Dask scheduler address for the cell runs (default: local workers).
+    Every part's cell runs share one `SimulatorPool`: each worker builds a simulator per
+    protocol once.
     """
     posterior = draw_constants(draws) if draws else None  # no covariance: fail before any run
+    with SimulatorPool(study_protocol(rate_cycles=RATE_CYCLES), scheduler=scheduler) as pool:
+        return _reproduce(out_dir, progress, posterior, pool)
+
+
+def _reproduce(
+    out_dir: Path, progress: bool, posterior: PosteriorDraws | None, pool: SimulatorPool
+) -> Path:
+    """`reproduce` on ``pool``, with the ``posterior`` draws (None: no intervals)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figs_dir = out_dir / "figures"
     figs_dir.mkdir(exist_ok=True)
@@ -630,7 +654,7 @@ def reproduce(
     bands: list[DrawOutcome] = []
 
     def draw_part() -> list[Section]:
-        section, outcome = _draws_section(posterior, progress, scheduler)
+        section, outcome = _draws_section(posterior, progress, pool)
         bands.append(outcome)
         return [section]
 
@@ -640,14 +664,14 @@ def reproduce(
         (
             "cycling: first cycles, rate test, long C/5 block (Fig. 3)",
             lambda: _cycling_sections(
-                rows, figs_dir, progress, scheduler, bands[0] if bands else None, posterior
+                rows, figs_dir, progress, pool, bands[0] if bands else None, posterior
             ),
         ),
         (
             "gas evolution (Fig. 6)",
-            lambda: [_dems_section(rows, figs_dir, bands[0] if bands else None)],
+            lambda: [_dems_section(rows, figs_dir, pool, bands[0] if bands else None)],
         ),
-        *([("cross-validation", lambda: [_cross_validation_section(rows)])] if draws else []),
+        *([("cross-validation", lambda: [_cross_validation_section(rows)])] if posterior else []),
     ]
     for name, part in tqdm(parts, desc="drysheet reproduce", disable=not progress):
         try:

@@ -1,0 +1,36 @@
+"""The stored 100-cycle runs with a scaled rate: reused while the model and the
+calibration are the same, made again when either changes."""
+
+import ast
+import shutil
+
+from drysheet.study import long_block_store as store
+from drysheet.study.long_block_store import RunStore
+
+
+def test_the_fingerprint_follows_code_and_data_not_wording(tmp_path, monkeypatch):
+    def tree(source: str) -> str:
+        return store._without_docstrings(ast.parse(source))
+
+    code = 'def f(x):\n    """Twice x."""\n    return 2 * x\n'
+    assert tree(code) == tree(code.replace("Twice x.", "Double of x."))
+    assert tree(code) != tree(code.replace("2 * x", "3 * x"))
+    closure = store.module_closure()
+    for name in ("drysheet.simulate", "drysheet.model.fatigue", "drysheet.study.degradation"):
+        assert name in closure
+    data = tmp_path / "data"
+    shutil.copytree(store.DATA_DIR, data)
+    monkeypatch.setattr(store, "DATA_DIR", data)
+    before = store.fingerprint(3)
+    assert store.fingerprint(3) == before != store.fingerprint(1)
+    (data / store.PACKAGE_FILE.name).write_text("a store does not count\n")
+    assert store.fingerprint(3) == before
+    calibration = data / "retention_calibration.yaml"
+    calibration.write_text(calibration.read_text() + "\n# refitted\n")
+    assert store.fingerprint(3) != before
+
+
+def test_the_cache_folder_can_be_set(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path))
+    assert store.cache_file() == tmp_path / store.PACKAGE_FILE.name
+    assert RunStore.default().write == tmp_path / store.PACKAGE_FILE.name
