@@ -84,12 +84,17 @@ from drysheet.study.observables import Observable
 DEFAULT_DRAWS = 32
 PERCENTILES = (5.0, 95.0)  # the 90 % interval
 # The draws' runs are cheaper than the reproduced values' (numerics.DEFAULT_MESH 15 x 10,
-# rtol 1e-6): 12 x 8 and rtol 1e-5 cost 0.74 of the CPU; each row's interval is its value
-# times the draws' spread relative to the run at the stored constants with the same
-# settings (`DrawOutcome.band`), which cancels the settings' own error. Checked against
-# the default settings on 8 draws x 4 cells: intervals' ends within 2.1 mAh/g (a draw that
-# halves the capacity) and 0.4 CE points.
-DRAW_MESH = (12, 8)
+# rtol 1e-6); each row's interval is its value times the draws' spread relative to the run
+# at the stored constants with the same settings (`DrawOutcome.band`), which cancels the
+# settings' own error. 12 x 8 and rtol 1e-5 cost 0.74 of the default's CPU (checked
+# against the default settings on 8 draws x 4 cells: intervals' ends within 2.1 mAh/g and
+# 0.4 CE points). 8 x 8 (fewer finite volumes across the cathode, the particle mesh kept)
+# costs about 0.82 of 12 x 8; on the 32 draws x 10 cells of d0d5472 its intervals' ends
+# moved by at most 0.68 (low) and 1.20 (high) mAh/g or CE points, within 1.5 times the
+# Monte-Carlo error of the ends themselves (bootstrap: median 0.46 / 0.88), and their
+# widths by -5.7 % to +11.7 % (median 0.0 %). 8 x 5 (0.72) narrowed 70 % of them, up to
+# 21 % (1C of the slurry cell): not taken (docs/speed.md, Intervals).
+DRAW_MESH = (8, 8)
 DRAW_RTOL, DRAW_ATOL = 1e-5, 1e-7
 
 
