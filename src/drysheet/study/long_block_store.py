@@ -113,14 +113,27 @@ def module_closure(root: str = ROOT_MODULE) -> dict[str, Path]:
 
 
 def fingerprint(rate_cycles: int) -> str:
-    """SHA-256 of what the scaled-rate runs depend on (module docstring), with the rate
-    test's cycles per step (the protocol)."""
+    """What the scaled-rate runs depend on (module docstring): ``MODEL+SOLVERS``, the
+    SHA-256 of drysheet's code and data with the rate test's cycles per step (the
+    protocol), and that of the solver packages' versions."""
+    return f"{model_fingerprint(rate_cycles)}+{solver_fingerprint()}"
+
+
+def model_fingerprint(rate_cycles: int) -> str:
+    """SHA-256 of the code of `module_closure` (docstrings left out), the package data and
+    ``rate_cycles``."""
     h = hashlib.sha256(f"rate_cycles={rate_cycles}\n".encode())
     for name, path in sorted(module_closure().items()):
         h.update(f"{name}\n{_without_docstrings(ast.parse(path.read_text()))}\n".encode())
     for path in sorted(DATA_DIR.rglob("*")):
         if path.is_file() and path.name != PACKAGE_FILE.name:
             h.update(f"{path.relative_to(DATA_DIR)}\n".encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def solver_fingerprint() -> str:
+    """SHA-256 of the installed versions of `SOLVER_PACKAGES`."""
+    h = hashlib.sha256()
     for package in SOLVER_PACKAGES:
         h.update(f"{package}=={version(package)}\n".encode())
     return h.hexdigest()
