@@ -1,7 +1,9 @@
-"""Shared fixtures: the real instrument files kept in tests/data/real."""
+"""Shared fixtures: the real instrument files kept in tests/data/real, a private cache,
+Python's own Ctrl-C handler."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,14 @@ REAL_FILES = (
     "test.nda",
     "test.ndax",
 )
+
+
+def pytest_collection_modifyitems(items):
+    """Slow tests (full study protocol, ``-m slow``) get an hour before pytest-timeout
+    fails them; the rest the ten minutes of pyproject.toml."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.timeout(3600))
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +44,12 @@ def private_cache(tmp_path_factory):
     patch.setenv("DRYSHEET_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     yield
     patch.undo()
+
+
+@pytest.fixture
+def default_sigint():
+    """Python's own Ctrl-C handler: a shell starts background jobs with SIGINT ignored,
+    and Python then keeps it ignored, so an interrupt a test sends would be lost."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

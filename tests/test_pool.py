@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from drysheet import pool as pool_module
 from drysheet.errors import DrysheetInputError
 from drysheet.pool import SimulatorPool, WorkerLost
 from drysheet.protocols import study_protocol
@@ -69,6 +70,42 @@ def test_a_dying_worker_fails_its_item_only():
     assert "exit code 3" in out[2].reason
     assert [o[0] for o in out if not isinstance(o, WorkerLost)] == [0, 1, 3, 4, 6]
     assert [o[0] for o in after] == [7, 8]
+
+
+@pytest.mark.parametrize(
+    ("sig", "raised"),
+    [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, SystemExit)],
+    ids=["Ctrl-C", "SIGTERM"],
+)
+def test_a_signal_inside_a_pool_call_is_raised_when_the_call_returns(sig, raised, default_sigint):
+    """Raised inside ``concurrent.futures.wait``, it could leave a future's lock held and
+    the pool's shutdown waiting for ever (a sweep stopped by SIGTERM hung in CI)."""
+    reached = False
+    with pytest.raises(raised) as err, pool(workers=1), pool_module._HELD:
+        os.kill(os.getpid(), sig)
+        time.sleep(0.05)  # the handler has run, and raised nothing here
+        reached = True
+    assert reached
+    if raised is SystemExit:
+        assert err.value.code == 128 + signal.SIGTERM
+    # the pool gave Python's handlers back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_handler_the_application_set_is_left_alone(default_sigint):
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        with pool(workers=1):
+            assert signal.getsignal(signal.SIGTERM) is mine
+            assert signal.getsignal(signal.SIGINT) != signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is mine
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_ctrl_c_in_the_main_process_stops_the_workers():

@@ -100,15 +100,6 @@ def test_a_killed_worker_fails_its_point_and_the_sweep_goes_on(tmp_path):
     assert json.loads((tmp_path / "s/sweep.json").read_text())["complete"]
 
 
-@pytest.fixture
-def default_sigint():
-    """Python's own Ctrl-C handler: a shell starts background jobs with SIGINT ignored,
-    and Python then keeps it ignored, so the interrupt this test sends would be lost."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def test_ctrl_c_saves_the_finished_points_and_prints_the_resume_command(
     tmp_path, monkeypatch, capsys, default_sigint
 ):
@@ -151,7 +142,9 @@ def test_sigterm_saves_the_finished_points_and_stops_the_workers(tmp_path):
     script = tmp_path / "main.py"
     out = tmp_path / "s"
     script.write_text(SIGTERM_SCRIPT.format(tests=os.path.dirname(__file__), out=str(out)))
-    main = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    main = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
     assert main.returncode == 128 + signal.SIGTERM, main.stderr
     worker = int(main.stdout.split()[0])  # the one that sent SIGTERM
     assert not os.path.exists(f"/proc/{worker}")  # stopped, and reaped by the main process

@@ -18,6 +18,11 @@ worker thread), with the same task functions. Faults:
 - while a pool is open, SIGTERM ends the main process through ``SystemExit(143)``, so
   that the pool stops its workers and the callers save their work (a sweep's last rows)
   first;
+- Ctrl-C and SIGTERM never interrupt the main thread inside ``concurrent.futures`` or
+  pebble calls (`_HeldSignals`): an exception raised there can leave a future's lock
+  held, and pebble's result thread, then the pool's shutdown, would wait on it for ever;
+  they are raised as soon as the call returns (within `POLL_S`);
+- a shutdown that still does not finish within `STOP_TIMEOUT_S` kills the workers.
 - a missing ``dask`` extra or a scheduler that does not answer within
   `CONNECT_TIMEOUT_S` is a `DrysheetInputError` naming the install command or the
   address, raised when the pool is opened (before a caller writes anything).
@@ -29,6 +34,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -53,6 +59,8 @@ KeyT = TypeVar("KeyT")
 CONNECT_TIMEOUT_S = 3.0  # Dask scheduler connection (with the import: an answer within 5 s)
 DASK_INSTALL = "pip install 'drysheet[dask]'"
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per local worker: memory stays bounded, Ctrl-C is prompt
+POLL_S = 0.2  # longest a held Ctrl-C or SIGTERM waits for the pool call it arrived in
+STOP_TIMEOUT_S = 20.0  # a stopping pool's threads and workers: then its workers are killed
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class SimulatorPool:
             # assigned to it (KilledWorker after allowed-failures), so a worker holds only
             # the one it runs and a point that kills workers takes no other down with it
             self._in_flight = self.n_workers
-        self._sigterm_set = _exit_on_sigterm()
+        self._signals_set = _hold_signals()
 
     def __enter__(self) -> SimulatorPool:
         return self
@@ -113,17 +121,31 @@ class SimulatorPool:
         self.close(wait=exc_type is None)
 
     def close(self, wait: bool = True) -> None:
-        """Shut the workers down: after their tasks, or at once (``wait=False``)."""
-        if self._sigterm_set and signal.getsignal(signal.SIGTERM) is _terminated:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        """Shut the workers down: after their tasks, or at once (``wait=False``; what
+        still runs after `STOP_TIMEOUT_S` is killed)."""
+        for signum, default in self._signals_set:
+            if signal.getsignal(signum) == _HELD.on_signal:
+                signal.signal(signum, default)
         if self._dask is not None:
             self._dask.close()
             return
         if wait:
             self._pool.close()
-        else:
-            self._pool.stop()
-        self._pool.join()
+            self._pool.join()
+            return
+        self._pool.stop()
+        joiner = threading.Thread(target=self._pool.join, daemon=True)
+        joiner.start()
+        joiner.join(STOP_TIMEOUT_S)
+        if joiner.is_alive():  # a pebble thread waits on something that will not come
+            for child in multiprocessing.active_children():
+                child.kill()
+                child.join(STOP_TIMEOUT_S)
+            print(
+                f"drysheet: the worker pool did not stop within {STOP_TIMEOUT_S:.0f} s; "
+                "its workers were killed",
+                file=sys.stderr,
+            )
 
     def imap(
         self,
@@ -151,19 +173,20 @@ class SimulatorPool:
         with tqdm(total=len(items), desc=desc, disable=not progress) as bar:
             try:
                 while True:
-                    for i, item in todo:
-                        pending[self._submit(*job, task, item)] = i
-                        if len(pending) >= self._in_flight:
-                            break
-                    if not pending:
-                        return
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
+                    with _HELD:
+                        while len(pending) < self._in_flight and (nxt := next(todo, None)):
+                            pending[self._submit(*job, task, nxt[1])] = nxt[0]
+                        if not pending:
+                            return
+                        done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                        finished = [(pending.pop(fut), _outcome(fut)) for fut in done]
+                    for outcome in finished:
                         bar.update()
-                        yield pending.pop(fut), _outcome(fut)
+                        yield outcome
             finally:
-                for fut in pending:
-                    fut.cancel()
+                with _HELD:
+                    for fut in pending:
+                        fut.cancel()
 
     def map(
         self,
@@ -240,23 +263,71 @@ def _call(build: Callable[[Protocol], Any], protocol_json: str, task: Callable, 
     return task(simulators[key], item)
 
 
-def _exit_on_sigterm() -> bool:
+class _HeldSignals:
+    """Holds Ctrl-C (SIGINT) and SIGTERM while the main thread is inside pool calls.
+
+    Python raises a signal's exception wherever the main thread is. Inside
+    ``concurrent.futures.wait`` or ``Future.result`` that can be between acquiring a
+    future's lock and releasing it; the lock then stays held, pebble's thread that sets
+    the future's result waits for it for ever, and so does the pool's shutdown (a sweep
+    stopped by SIGTERM hung that way). Inside ``with _HELD:`` the handler only records the
+    signal; leaving the block raises it (``KeyboardInterrupt``; ``SystemExit(143)``).
+    Outside, it raises at once, as Python's own handler does. Written by hand: neither
+    pebble nor ``concurrent.futures`` offers this."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: int | None = None
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.depth -= 1
+        if self.depth == 0 and self.pending is not None:
+            signum, self.pending = self.pending, None
+            _raise_for(signum)
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGTERM:  # a second SIGTERM ends the process at once
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if self.depth:  # (handlers run in the main thread)
+            self.pending = signum
+        else:
+            _raise_for(signum)
+
+
+_HELD = _HeldSignals()
+
+
+def _raise_for(signum: int) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def _hold_signals() -> list[tuple[int, Any]]:
     """While a pool is open, SIGTERM raises ``SystemExit(143)`` in the main process
     instead of ending it on the spot, so that ``with SimulatorPool(...)`` blocks unwind:
     the pool stops its workers and the callers' ``finally`` blocks save what they hold (a
-    sweep's unwritten rows). Only from the main thread and over the default action (a
-    handler the application set is left alone); True if it was set."""
+    sweep's unwritten rows); Ctrl-C raises ``KeyboardInterrupt`` as before. Both are held
+    inside pool calls (`_HeldSignals`). Only from the main thread and over Python's own
+    handlers (one the application set is left alone); returns the (signal, handler) pairs
+    to restore."""
     if threading.current_thread() is not threading.main_thread():
-        return False
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return False
-    signal.signal(signal.SIGTERM, _terminated)
-    return True
-
-
-def _terminated(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise SystemExit(128 + signum)
+        return []
+    replaced = []
+    for signum, default in (
+        (signal.SIGINT, signal.default_int_handler),
+        (signal.SIGTERM, signal.SIG_DFL),
+    ):
+        if signal.getsignal(signum) is default:
+            signal.signal(signum, _HELD.on_signal)
+            replaced.append((signum, default))
+    return replaced
 
 
 def _init_local_worker() -> None:

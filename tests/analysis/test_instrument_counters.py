@@ -58,6 +58,7 @@ def test_arbin_capacities_and_numbers_are_the_instruments(real_dir):
         ["mdb-export", str(real_dir / "arbin_example.res"), "Channel_Normal_Table"],
         capture_output=True,
         check=True,
+        timeout=60,
     ).stdout.decode()
     raw = pd.read_csv(pd.io.common.StringIO(out)).sort_values("Data_Point")
     ts = read_cycler(real_dir / "arbin_example.res")
