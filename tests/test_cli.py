@@ -112,7 +112,7 @@ def test_simulate_defaults_to_the_short_protocol_and_reads_two_calibrations(tmp_
     first.write_text("parameters:\n  NCM85 stoichiometry scale: {value: 0.86}\n")
     second = tmp_path / "second.yaml"
     second.write_text("parameters:\n  Fatigue strain exponent: {value: 30}\n")
-    from drysheet.calibration.user_fit import load_calibration
+    from drysheet.calibration.command import load_calibration
 
     both = load_calibration(first, second)
     assert both["NCM85 stoichiometry scale"] == 0.86 and both["Fatigue strain exponent"] == 30

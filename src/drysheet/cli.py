@@ -104,7 +104,7 @@ def simulate(
     """Run one cell through a protocol: time series, cycle table, per-cycle model states
     (contact, connected CAM, film and anode-interphase resistance) and a voltage plot."""
     from drysheet.analysis.plots import save, voltage_capacity_figure
-    from drysheet.calibration.user_fit import load_calibration
+    from drysheet.calibration.command import load_calibration
     from drysheet.outputs import check_out_dir
     from drysheet.protocols import get_protocol
     from drysheet.simulate import Simulator
@@ -397,7 +397,7 @@ def fit(
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Fit model constants to measured cycling: calibration.yaml, residuals, overlay plot."""
-    from drysheet.calibration.user_fit import fit_command, parse_mesh
+    from drysheet.calibration.command import fit_command, parse_mesh
     from drysheet.outputs import check_out_dir
     from drysheet.protocols import get_protocol
 

@@ -1,38 +1,30 @@
-"""`drysheet fit` (drysheet.calibration.user_fit): synthetic recovery, bad input, CLI."""
+"""`fit_cell` (drysheet.calibration.user_fit): synthetic recovery, bad input."""
 
 from __future__ import annotations
 
-import re
 from importlib import import_module
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from drysheet.calibration import cell_fit
+from drysheet.calibration.command import load_calibration
 from drysheet.calibration.least_squares import FitParameter
 from drysheet.calibration.user_fit import (
     CELL_MODEL_FITS,
-    RESIDUAL_COLUMNS,
     fit_cell,
     fit_parameters,
     fittable_parameters,
-    load_calibration,
-    load_measured,
-    observations,
-    parse_bound,
-    parse_cycles,
-    parse_mesh,
     resolve_parameter,
 )
+from drysheet.calibration.user_observations import RESIDUAL_COLUMNS
 from drysheet.cell import study_cell
-from drysheet.cli import app
 from drysheet.errors import DrysheetInputError
 from drysheet.model.parameters import calibrated_constants
 from drysheet.protocols import get_protocol, study_protocol
-from drysheet.result import Result, write_cycler_csv
+from drysheet.result import Result
 from drysheet.simulate import Simulator
 
 K_OX = "CAM|SE oxidation rate constant [A.m-2]"
@@ -57,14 +49,6 @@ def protocol():
 def clean(cell, protocol) -> Result:
     """The model at TRUTH: what a perfect measurement would show."""
     return Simulator(protocol, mesh=MESH).run(cell, calibrated={**calibrated_constants(), **TRUTH})
-
-
-@pytest.fixture(scope="module")
-def sto_only(cell, protocol) -> Result:
-    """The model at the stored calibration except the stoichiometry scale at TRUTH."""
-    return Simulator(protocol, mesh=MESH).run(
-        cell, calibrated={**calibrated_constants(), STO: TRUTH[STO]}
-    )
 
 
 @pytest.fixture(scope="module")
@@ -206,82 +190,3 @@ def test_other_bad_input(cell, protocol, measured):
         fit_cell(cell, protocol, measured.cycles, [STO], tolerances={"voltage": -1.0})
     with pytest.raises(DrysheetInputError, match="voltage cycles"):
         fit_cell(cell, protocol, measured, [STO], targets=("voltage",), voltage_cycles=[3])
-    with pytest.raises(DrysheetInputError, match="cycles: '2-1'"):
-        parse_cycles("2-1")
-    assert parse_cycles("1-3, 5") == [1, 2, 3, 5]
-    with pytest.raises(DrysheetInputError, match="NAME=LOWER:UPPER"):
-        parse_bound("NCM85 stoichiometry scale=0.9")
-    assert parse_bound("a=b=1:2") == ("a=b", (1.0, 2.0))
-    with pytest.raises(DrysheetInputError, match="--mesh"):
-        parse_mesh("8")
-    with pytest.raises(DrysheetInputError, match="file not found"):
-        load_measured("no-such-file.csv")
-
-
-# --- command line -----------------------------------------------------------------------
-
-runner = CliRunner()
-
-
-def test_fit_command_on_a_cycles_csv(sto_only, tmp_path):
-    """`drysheet fit` on a per-cycle CSV as `drysheet analyze` writes it."""
-    table = tmp_path / "lab_cycles.csv"
-    sto_only.cycles.to_csv(table, index=False)
-    out = tmp_path / "fit"
-    res = runner.invoke(app, ["fit", str(table), "--cell", "uncoated/sheet-powder",
-                              "--protocol", "first-cycles", "--param", "ncm85 stoich",
-                              "--starts", "0", "--mesh", "8x5", "--out", str(out)])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    assert re.search(rf"{STO} = 0\.9[23]\d* \+- [\d.e-]+ -\n", res.output), res.output
-    doc = yaml.safe_load((out / "calibration.yaml").read_text())
-    assert doc["parameters"][STO]["value"] == pytest.approx(TRUTH[STO], abs=2e-3)
-    assert doc["settings"]["measured"] == str(table)
-    assert doc["protocol"] == "first-cycles"  # what ran, not the study's name
-    assert len(doc["protocol_definition"]["blocks"]) == 2
-    assert "fitted cycles 1, 2 of the measured 1-2, simulated through protocol" in res.output
-    residuals = pd.read_csv(out / "fit_residuals.csv")
-    assert set(residuals["target"]) == {"discharge_capacity", "coulomb_efficiency"}
-    assert (out / "fit_overlay.png").stat().st_size > 5000
-
-
-def test_fit_command_on_a_cycler_file_with_voltage(sto_only, tmp_path):
-    lab = write_cycler_csv(sto_only, tmp_path / "lab.csv")
-    out = tmp_path / "fit"
-    res = runner.invoke(app, ["fit", str(lab), "--cell", "uncoated/sheet-powder",
-                              "--protocol", "first-cycles", "--param", STO, "--voltage",
-                              "--cycles", "1", "--bound", f"{STO}=0.9:0.96", "--starts", "0",
-                              "--mesh", "8x5", "--out", str(out)])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    residuals = pd.read_csv(out / "fit_residuals.csv")
-    assert set(residuals["cycle"]) == {1} and "voltage" in set(residuals["target"])
-    doc = yaml.safe_load((out / "calibration.yaml").read_text())
-    assert doc["parameters"][STO]["bounds"] == [0.9, 0.96]
-    assert doc["parameters"][STO]["value"] == pytest.approx(TRUTH[STO], abs=2e-3)
-
-
-def test_fit_command_bad_parameter_is_one_line_error(sto_only, tmp_path):
-    table = tmp_path / "lab_cycles.csv"
-    sto_only.cycles.to_csv(table, index=False)
-    res = runner.invoke(app, ["fit", str(table), "--cell", "uncoated/sheet-powder",
-                              "--protocol", "first-cycles", "--param", "porosity"])  # fmt: skip
-    assert res.exit_code == 2 and "Traceback" not in res.output
-    assert "'porosity' is not a fittable parameter" in res.output and STO in res.output
-
-
-def test_partial_and_extra_cycles_are_explained():
-    """A record opening with a discharge (cycle 1 has no charge) and running past the
-    protocol: the notes say why only cycle 2 is fitted."""
-    table = pd.DataFrame(
-        {
-            "cycle": [1, 2, 3],
-            "charge_capacity_mAh_g": [0.0, 98.7, 93.7],
-            "discharge_capacity_mAh_g": [20.7, 85.3, 87.6],
-            "coulomb_efficiency_pct": [np.nan, 86.4, 93.5],
-        }
-    )
-    obs, notes = observations(
-        table, get_protocol("first-cycles"), ("discharge_capacity",), {"discharge_capacity": 5.0}
-    )
-    assert set(obs["cycle"]) == {2}
-    assert any("measured cycles [1] lack a charge or a discharge" in n for n in notes)
-    assert any("measured cycles 3-3 are beyond the protocol" in n for n in notes)
