@@ -27,7 +27,7 @@ from drysheet.pool import SimulatorPool
 from drysheet.protocols import study_protocol
 from drysheet.study.cells import study_cells
 from drysheet.study.cycling import RATE_CYCLES, cycling_observables, run_cycling
-from drysheet.study.intervals import _long_block_task, long_block_spread
+from drysheet.study.intervals import LONG_BLOCK_ROWS, _long_block_task, long_block_spread
 from drysheet.study.long_block_store import RunStore
 
 
@@ -53,9 +53,11 @@ def main() -> None:
         )
         for j, out in outcomes:
             i, k = jobs[j]
-            row = f"retention/{k[0]}/{k[1]}"
+            row = f"{LONG_BLOCK_ROWS[0]}{k[0]}/{k[1]}"
             if isinstance(out, dict) and row in out:
                 full[k][i] = out[row]
+            else:
+                print(f"draw {i}, {cells[k].label}: {out}")
     print(f"{len(draws)} draws (seed {args.seed}); stored runs: {spread.source}")
     if errors:
         print("nominal runs with problems:", *errors, sep="\n  ")
@@ -64,7 +66,7 @@ def main() -> None:
         f"{'rms(full-method)':>16s} {'failed':>6s}"
     )
     for k in cells:
-        row = f"retention/{k[0]}/{k[1]}"
+        row = f"{LONG_BLOCK_ROWS[0]}{k[0]}/{k[1]}"
         nominal = next(o.value for o in cycling_observables(k, results[k]) if o.key == row)
         method = spread.samples.get(row, np.full(len(draws), np.nan))
         got = np.array(full[k])
