@@ -47,9 +47,14 @@ def private_cache(tmp_path_factory):
 
 
 @pytest.fixture
-def default_sigint():
-    """Python's own Ctrl-C handler: a shell starts background jobs with SIGINT ignored,
-    and Python then keeps it ignored, so an interrupt a test sends would be lost."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+def default_signal_handlers():
+    """Python's own Ctrl-C handler and SIGTERM's default action: a shell starts background
+    jobs with SIGINT ignored (and a CI runner may ignore SIGTERM), and Python keeps what it
+    inherits, so a signal a test sends would be lost."""
+    previous = (
+        signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    )
     yield
-    signal.signal(signal.SIGINT, previous)
+    signal.signal(signal.SIGINT, previous[0])
+    signal.signal(signal.SIGTERM, previous[1])

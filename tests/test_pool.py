@@ -77,7 +77,9 @@ def test_a_dying_worker_fails_its_item_only():
     [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, SystemExit)],
     ids=["Ctrl-C", "SIGTERM"],
 )
-def test_a_signal_inside_a_pool_call_is_raised_when_the_call_returns(sig, raised, default_sigint):
+def test_a_signal_inside_a_pool_call_is_raised_when_the_call_returns(
+    sig, raised, default_signal_handlers
+):
     """Raised inside ``concurrent.futures.wait``, it could leave a future's lock held and
     the pool's shutdown waiting for ever (a sweep stopped by SIGTERM hung in CI)."""
     reached = False
@@ -93,7 +95,7 @@ def test_a_signal_inside_a_pool_call_is_raised_when_the_call_returns(sig, raised
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
-def test_a_handler_the_application_set_is_left_alone(default_sigint):
+def test_a_handler_the_application_set_is_left_alone(default_signal_handlers):
     def mine(signum, frame):
         pass
 
@@ -125,7 +127,8 @@ def solve_for_ever(sim, item):
 
 KILL_SCRIPT = textwrap.dedent(
     """
-    import sys
+    import signal, sys
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as a shell gives it, whatever CI's is
     sys.path.insert(0, {tests!r})
     from test_pool import pool, solve_for_ever
     if __name__ == "__main__":

@@ -101,7 +101,7 @@ def test_a_killed_worker_fails_its_point_and_the_sweep_goes_on(tmp_path):
 
 
 def test_ctrl_c_saves_the_finished_points_and_prints_the_resume_command(
-    tmp_path, monkeypatch, capsys, default_sigint
+    tmp_path, monkeypatch, capsys, default_signal_handlers
 ):
     space = tmp_path / "space.yaml"
     space.write_text(f"temperature_C: [25, 26, {INTERRUPTS_AT_C}, 40]\n")
@@ -129,7 +129,8 @@ def test_ctrl_c_saves_the_finished_points_and_prints_the_resume_command(
 
 SIGTERM_SCRIPT = textwrap.dedent(
     """
-    import sys
+    import signal, sys
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as a shell gives it, whatever CI's is
     sys.path.insert(0, {tests!r})
     from test_sweep_faults import TERMINATES_AT_C, run, temperatures
     if __name__ == "__main__":
