@@ -145,9 +145,13 @@ def test_busy_workers_exit_when_the_main_process_is_killed(tmp_path, sig):
     script = tmp_path / "main.py"
     script.write_text(KILL_SCRIPT.format(tests=os.path.dirname(__file__)))
     main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    workers = [int(main.stdout.readline()) for _ in range(2)]  # both are computing
-    main.send_signal(sig)
+    workers: list[int] = []
     try:
+        for _ in range(2):  # both are computing
+            line = main.stdout.readline()
+            assert line.strip().isdigit(), f"expected a worker's pid, read {line!r}"
+            workers.append(int(line))
+        main.send_signal(sig)
         assert main.wait(timeout=15) == (128 + sig if sig == signal.SIGTERM else -sig)
         deadline = time.monotonic() + 10
         while (alive := [p for p in workers if _alive(p)]) and time.monotonic() < deadline:

@@ -24,7 +24,8 @@ def test_the_fingerprint_follows_code_and_data_not_wording(tmp_path, monkeypatch
     monkeypatch.setattr(store, "DATA_DIR", data)
     before = store.fingerprint(3)
     assert store.fingerprint(3) == before != store.fingerprint(1)
-    (data / store.PACKAGE_FILE.name).write_text("a store does not count\n")
+    for name in store.STORE_FILES:
+        (data / name).write_text("a store does not count\n")
     assert store.fingerprint(3) == before
     calibration = data / "retention_calibration.yaml"
     calibration.write_text(calibration.read_text() + "\n# refitted\n")

@@ -10,8 +10,8 @@ the stored calibration and the protocol, so their rows are stored with a
 * the code of every drysheet module the runs import (the package-internal import
   closure of `drysheet.study.intervals`, each module's syntax tree without its
   docstrings: a change of wording does not count, a change of code does);
-* every file of the package's data folder but the stores (the calibrations, joint or
-  chained, and the targets);
+* every file of the package's data folder but the stores (`STORE_FILES`): the
+  calibrations, joint or chained, and the targets;
 * the versions of PyBaMM, CasADi, NumPy and SciPy (the solver).
 
 A stored entry is reused only if, besides, its rows at the stored constants equal the
@@ -41,6 +41,8 @@ from drysheet.model.parameters import CELL_CALIBRATION_FILE
 
 DATA_DIR = CELL_CALIBRATION_FILE.parent
 PACKAGE_FILE = DATA_DIR / "long_block_runs.yaml"
+# stores of model runs: not inputs of the model (drysheet.study.long_block_ensemble too)
+STORE_FILES = (PACKAGE_FILE.name, "long_block_draws.yaml")
 CACHE_ENV = "DRYSHEET_CACHE_DIR"  # overrides the user's cache folder (tests set it)
 ROOT_MODULE = "drysheet.study.intervals"
 SOLVER_PACKAGES = ("pybamm", "casadi", "numpy", "scipy")
@@ -126,7 +128,7 @@ def model_fingerprint(rate_cycles: int) -> str:
     for name, path in sorted(module_closure().items()):
         h.update(f"{name}\n{_without_docstrings(ast.parse(path.read_text()))}\n".encode())
     for path in sorted(DATA_DIR.rglob("*")):
-        if path.is_file() and path.name != PACKAGE_FILE.name:
+        if path.is_file() and path.name not in STORE_FILES:
             h.update(f"{path.relative_to(DATA_DIR)}\n".encode() + path.read_bytes())
     return h.hexdigest()
 

@@ -61,6 +61,7 @@ from drysheet.study.intervals import (
     with_bands,
     with_spread,
 )
+from drysheet.study.long_block_ensemble import ENSEMBLE_FILE, stored_ensemble
 from drysheet.study.long_block_store import RunStore
 from drysheet.study.observables import Observable, write_observables
 from drysheet.study.report import (
@@ -301,17 +302,23 @@ def _cycling_sections(
     obs, results, errors = run_cycling(progress=progress, pool=pool)
     breakdown = mechanism_breakdown(results)
     obs += breakdown_observables(breakdown)
-    spread = None
+    spread, ensemble = None, None
     if bands is not None and posterior is not None:
-        spread = long_block_spread(
-            study_cells(), results, posterior, pool, progress, store=RunStore.default()
+        ensemble = stored_ensemble()
+        spread = (
+            ensemble.spread()
+            if ensemble is not None
+            else long_block_spread(
+                study_cells(), results, posterior, pool, progress, store=RunStore.default()
+            )
         )
         obs = with_spread(with_bands(obs, bands), spread)
     rows.extend(obs)
     capacities = capacity_table(results)
+    spread_text = "" if spread is None else _spread_html(spread, full_draws=ensemble is not None)
     return [
         _first_cycle_section(obs, results, capacities, errors, figs_dir),
-        _degradation_section(obs, results, breakdown, capacities, figs_dir, spread),
+        _degradation_section(obs, results, breakdown, capacities, figs_dir, spread_text),
     ]
 
 
@@ -376,11 +383,11 @@ def _degradation_section(
     breakdown: pd.DataFrame,
     capacities: pd.DataFrame,
     figs_dir: Path,
-    spread: LongBlockSpread | None,
+    spread_text: str,
 ) -> Section:
     """Capacity over the protocol and retention (Fig. 3g-l), the fade's mechanism
-    breakdown and the post-mortem proxies (CSV beside the figures' folder); ``spread``:
-    how the 100-cycle rows' intervals were made."""
+    breakdown and the post-mortem proxies (CSV beside the figures' folder);
+    ``spread_text``: how the 100-cycle rows' intervals were made (HTML, or "")."""
     figures = [
         (
             "Fig. 3g-i-like: discharge capacity over the protocol",
@@ -411,7 +418,7 @@ def _degradation_section(
         "the anode's carbon electron leak) were fitted to the nine retentions; the held-out "
         "error says how well each retention is predicted by a fit that did not see it.</p>"
         + _calibration_html(RETENTION_CALIBRATION_FILE, loo=True)
-        + ("" if spread is None else _spread_html(spread))
+        + spread_text
     )
     breakdown_text = (
         "<p>Mechanism breakdown of the fade over the long C/5 block: capacity lost with "
@@ -438,8 +445,26 @@ def _degradation_section(
     )
 
 
-def _spread_html(spread: LongBlockSpread) -> str:
-    """How the 100-cycle rows got their intervals, and the runs that failed."""
+def _spread_html(spread: LongBlockSpread, full_draws: bool) -> str:
+    """How the 100-cycle rows got their intervals (``full_draws``: from the stored
+    ensemble of full runs, else the rate method), and the runs that failed."""
+    if full_draws:
+        failed = (
+            "<p><b>Runs that did not complete</b> (left out of their cell's percentiles):"
+            "</p><pre>" + html.escape("\n".join(spread.failures)) + "</pre>"
+            if spread.failures
+            else ""
+        )
+        return (
+            "<p>Intervals of the 100-cycle rows (retention, fade split): the 5th and 95th "
+            "percentile over posterior draws run in full through the 100-cycle study "
+            "protocol, every calibrated constant drawn (the first draws of the same seed as "
+            "the other intervals). A draw of 100 cycles costs ten times the rate test, so "
+            "these runs are made once per model and calibration (python -m "
+            f"drysheet.study.long_block_ensemble) and stored ({ENSEMBLE_FILE.name}) under a "
+            "fingerprint of the model's code and data. This report: "
+            f"{html.escape(spread.source)}.</p>" + failed
+        )
     rates = " and ".join(m.name for m in MECHANISMS)
     failed = (
         "<p><b>Runs that failed</b> (their cells' 100-cycle rows have no interval):</p><pre>"
@@ -449,8 +474,11 @@ def _spread_html(spread: LongBlockSpread) -> str:
         else ""
     )
     return (
-        "<p>Intervals of the 100-cycle rows (retention, fade split): the retention fit's "
-        f"constants act on the model only through the {rates} rates. Each cell ran the "
+        "<p>No stored ensemble of full 100-cycle draws matches this model (python -m "
+        "drysheet.study.long_block_ensemble makes one, about 35 min of CPU), so the "
+        "intervals of the 100-cycle rows (retention, fade split) come from the rate method: "
+        f"the retention fit's constants act on the model only through the {rates} rates. "
+        "Each cell ran the "
         f"study protocol once more with each rate that acts in it times e^{RATE_STEP:g}, "
         "which gives the rows' slopes in the logarithm of each rate. The fade (100 − "
         "retention) and the share of CAM isolated are first-order losses: at each posterior "
